@@ -1,0 +1,115 @@
+"""One parameter object for fit bounds and detection thresholds.
+
+The command line, the app's sliders and the batch pipeline all read and write
+:class:`FitConfig`; every peak table records the configuration it was made
+with, so any result can be reproduced. Defaults follow the published rules of
+the oco2peak seed method (200 km window, σ ≥ 2 km, 3σ ≤ half window, Δ > 0,
+R² ≥ 0.25 inside ±4σ), with a significance threshold calibrated on plume-free
+simulated orbits (see :mod:`oco2explore.scan`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+QUALITY_POLICIES = ("good", "all")
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Bounds and thresholds of the Gaussian-plus-line plume fit.
+
+    Every threshold can be switched off with ``None``.
+
+    Attributes
+    ----------
+    half_width_km : float
+        Half-width of the fit window along the track, km (seed: 100 km).
+    sigma_min_km, sigma_max_km : float
+        Bounds of the Gaussian width σ, km (seed: σ ≥ 2 km and 3σ ≤ half window).
+    amplitude_min, amplitude_max : float
+        Bounds of the Gaussian area A, ppm·km (seed: Δ > 0, so A ≥ 0).
+    min_soundings : int or None
+        Minimum number of soundings in the window.
+    min_support : int or None
+        Minimum soundings on each side of the centre within ±2σ.
+    r2_min : float or None
+        Minimum coefficient of determination inside ±4σ (seed: 0.25).
+    significance_min : float or None
+        Minimum detection statistic (Δχ² of Gaussian+line against line only).
+    quality : {"good", "all"}
+        Which soundings to use: ``xco2_quality_flag == 0`` only, or all.
+    wind_uncertainty_m_per_s : float
+        1-σ uncertainty of the wind across the track, m/s, for the emission error.
+    """
+
+    half_width_km: float = 100.0
+    sigma_min_km: float = 2.0
+    sigma_max_km: float = 33.0
+    amplitude_min: float = 0.0
+    amplitude_max: float = 2000.0
+    min_soundings: int | None = 50
+    min_support: int | None = 5
+    r2_min: float | None = 0.25
+    significance_min: float | None = 25.0
+    quality: str = "good"
+    wind_uncertainty_m_per_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.half_width_km > 0:
+            problems.append("half_width_km must be > 0")
+        if not 0 < self.sigma_min_km < self.sigma_max_km:
+            problems.append("need 0 < sigma_min_km < sigma_max_km")
+        if not self.amplitude_min < self.amplitude_max:
+            problems.append("need amplitude_min < amplitude_max")
+        if self.quality not in QUALITY_POLICIES:
+            problems.append(f"quality must be one of {QUALITY_POLICIES}")
+        if self.wind_uncertainty_m_per_s < 0:
+            problems.append("wind_uncertainty_m_per_s must be >= 0")
+        if problems:
+            raise InputError("invalid fit configuration: " + "; ".join(problems))
+
+    def replace(self, **changes: Any) -> FitConfig:
+        """A copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form, recorded with every output."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str | Path | None = None) -> FitConfig:
+        """Build from a dict; unknown keys are an :class:`InputError` naming them."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise InputError(f"unknown fit parameter(s): {', '.join(unknown)}", path=source)
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> FitConfig:
+        """Read a configuration written by :meth:`to_json` (or any subset of fields)."""
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"cannot read fit configuration: {exc}", path=path) from exc
+        if not isinstance(data, dict):
+            raise InputError("fit configuration must be a JSON object", path=path)
+        return cls.from_dict(data.get("fit_config", data), source=path)
+
+    def to_json(self) -> str:
+        """JSON text of :meth:`to_dict`."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def digest(self) -> str:
+        """Short stable hash of the configuration (12 hex digits), for manifests."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]

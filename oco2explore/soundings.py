@@ -1,0 +1,142 @@
+"""The sounding table (CONTRACT §1): checking, normalising, along-track distance, I/O."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, SchemaError
+from .geo import along_track_km
+from .schema import SOUNDING_COLUMNS, SOUNDING_REQUIRED
+from .tableio import read_table
+
+log = logging.getLogger(__name__)
+
+#: Suffixes of Lite NetCDF files.
+NETCDF_SUFFIXES = (".nc4", ".nc")
+
+
+def frame_id(sounding_id: np.ndarray | pd.Series) -> np.ndarray:
+    """Frame of each sounding: ``sounding_id // 10`` (the last digit is the footprint)."""
+    return np.asarray(sounding_id, dtype=np.int64) // 10
+
+
+def add_distance_km(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` sorted by orbit and time with an along-track ``distance_km`` column (km).
+
+    The distance is the cumulative great-circle length of the path through the
+    *frame centres* (mean position of the footprints of each frame), per orbit,
+    so it is non-decreasing in time and free of the cross-track zig-zag between
+    footprints. Every sounding of a frame gets its frame's distance. Without
+    ``sounding_id`` each row is its own frame.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Sounding table with at least ``orbit, latitude, longitude``.
+
+    Returns
+    -------
+    DataFrame
+        A sorted copy with ``distance_km`` (km) filled in.
+    """
+    order = ["orbit", "time", "sounding_id"] if "time" in df else ["orbit", "sounding_id"]
+    order = [c for c in order if c in df]
+    out = df.sort_values(order, kind="stable").reset_index(drop=True) if order else df.copy()
+    dist = np.zeros(len(out))
+    frames = (
+        frame_id(out["sounding_id"])
+        if "sounding_id" in out
+        else np.arange(len(out), dtype=np.int64)
+    )
+    for _, idx in out.groupby("orbit", sort=False).indices.items():
+        f = frames[idx]
+        # Frame ids encode the frame time, so np.unique orders frames in time.
+        _, inverse = np.unique(f, return_inverse=True)
+        lat_c = np.bincount(inverse, out["latitude"].to_numpy()[idx]) / np.bincount(inverse)
+        lon = out["longitude"].to_numpy()[idx]
+        # Average longitudes as unit vectors so frames straddling ±180° stay correct.
+        lam = np.radians(lon)
+        cx = np.bincount(inverse, np.cos(lam))
+        cy = np.bincount(inverse, np.sin(lam))
+        lon_c = np.degrees(np.arctan2(cy, cx))
+        d_frames = along_track_km(lat_c, lon_c)
+        dist[idx] = d_frames[inverse]
+    out["distance_km"] = dist
+    return out
+
+
+def normalise_soundings(df: pd.DataFrame, source: str | Path | None = None) -> pd.DataFrame:
+    """Check the minimal columns, cast known columns to their CONTRACT dtypes, add distance.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A sounding table from any source (Lite reader, Parquet, CSV).
+    source : str or Path, optional
+        Where it came from, named in error messages.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by orbit and time, with ``distance_km`` (computed when absent).
+
+    Raises
+    ------
+    SchemaError
+        A required column is missing or not numeric.
+    """
+    missing = [c for c in SOUNDING_REQUIRED if c not in df.columns]
+    if missing:
+        raise SchemaError(f"missing column(s) {', '.join(missing)} in sounding table", path=source)
+    out = df.copy()
+    for col, (dtype, _unit) in SOUNDING_COLUMNS.items():
+        if col not in out.columns:
+            continue
+        try:
+            if dtype.startswith("datetime64"):
+                out[col] = pd.to_datetime(out[col], utc=True).astype("datetime64[ns, UTC]")
+            else:
+                out[col] = out[col].astype(dtype)
+        except (ValueError, TypeError) as exc:
+            raise SchemaError(
+                f"column {col!r} cannot be read as {dtype}: {exc}", path=source
+            ) from exc
+    if "distance_km" not in out.columns:
+        out = add_distance_km(out)
+    else:
+        order = [c for c in ("orbit", "distance_km") if c in out]
+        out = out.sort_values(order, kind="stable").reset_index(drop=True)
+    return out
+
+
+def read_soundings(path: str | Path, quality: str = "good") -> pd.DataFrame:
+    """Read a sounding table from Parquet, CSV, one Lite NetCDF file or a folder of them.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.parquet``/``.csv`` table, ``.nc4`` file, or a folder of ``.nc4`` files.
+    quality : {"good", "all"}
+        Quality policy for Lite files (see :func:`oco2explore.lite.read_lite`).
+
+    Returns
+    -------
+    DataFrame
+        Sounding table (CONTRACT §1).
+    """
+    path = Path(path)
+    if path.is_dir() or path.suffix.lower() in NETCDF_SUFFIXES:
+        from .lite import find_lite_files, read_lite
+
+        files = find_lite_files(path) if path.is_dir() else [path]
+        if not files:
+            raise InputError("no Lite NetCDF files (*.nc4) found", path=path)
+        return read_lite(files, quality=quality)
+    df = read_table(path)
+    if quality == "good" and "xco2_quality_flag" in df.columns:
+        df = df[df["xco2_quality_flag"] == 0]
+    return normalise_soundings(df, source=path)
