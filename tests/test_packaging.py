@@ -1,0 +1,72 @@
+"""pyproject.toml, environment.yml and binder/ list the same packages with the same bounds."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+
+import yaml
+from conftest import REPO
+from packaging.requirements import Requirement
+
+# pip extras that are separate packages on conda-forge
+PIP_TO_CONDA = {"dask[distributed]": {"dask", "distributed"}}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _pyproject_requirements() -> dict[str, str]:
+    data = tomllib.loads((REPO / "pyproject.toml").read_text())
+    out = {}
+    for spec in data["project"]["dependencies"]:
+        req = Requirement(spec)
+        key = f"{req.name}[{','.join(sorted(req.extras))}]" if req.extras else req.name
+        for name in PIP_TO_CONDA.get(key, {req.name}):
+            out[_norm(name)] = str(req.specifier)
+    return out
+
+
+def _conda_requirements(path) -> dict[str, str]:
+    env = yaml.safe_load(path.read_text())
+    out = {}
+    for dep in env["dependencies"]:
+        if not isinstance(dep, str):
+            continue
+        m = re.match(r"([A-Za-z0-9_.\-]+)(.*)", dep)
+        if m.group(1) in ("python", "pip"):
+            continue
+        out[_norm(m.group(1))] = m.group(2).strip()
+    return out
+
+
+def test_environment_yml_matches_pyproject():
+    assert _conda_requirements(REPO / "environment.yml") == _pyproject_requirements()
+
+
+def test_binder_environment_matches_pyproject():
+    assert _conda_requirements(REPO / "binder" / "environment.yml") == _pyproject_requirements()
+
+
+def test_binder_installs_the_package_and_demo_data():
+    post = (REPO / "binder" / "postBuild").read_text()
+    assert "pip install" in post and "-e ." in post
+    assert "demo_data_dir" in post
+
+
+def test_python_floor_agrees():
+    data = tomllib.loads((REPO / "pyproject.toml").read_text())
+    floor = data["project"]["requires-python"]
+    for path in (REPO / "environment.yml", REPO / "binder" / "environment.yml"):
+        deps = yaml.safe_load(path.read_text())["dependencies"]
+        assert f"python{floor}" in deps, path
+
+
+def test_console_script_is_installed():
+    res = subprocess.run(
+        [sys.executable, "-m", "oco2explore.cli", "--version"], capture_output=True, text=True
+    )
+    assert res.returncode == 0 and "oco2explore" in res.stdout
