@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, SchemaError
-from .geo import along_track_km
+from .geo import along_track_km, bearing_deg, haversine_km, unit_vectors
 from .schema import SOUNDING_COLUMNS, SOUNDING_REQUIRED
 from .tableio import read_table
 
@@ -18,10 +18,41 @@ log = logging.getLogger(__name__)
 #: Suffixes of Lite NetCDF files.
 NETCDF_SUFFIXES = (".nc4", ".nc")
 
+#: Shortest typical chord (km) over which :func:`add_distance_km` measures the track direction:
+#: long enough to average out the ±5 km cross-track jitter of the frame centres.
+HEADING_CHORD_KM = 50.0
+
 
 def frame_id(sounding_id: np.ndarray | pd.Series) -> np.ndarray:
     """Frame of each sounding: ``sounding_id // 10`` (the last digit is the footprint)."""
     return np.asarray(sounding_id, dtype=np.int64) // 10
+
+
+def _lat_lon(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude (degrees) of (n, 3) vectors (need not be unit length)."""
+    x, y, z = vectors.T
+    return np.degrees(np.arctan2(z, np.hypot(x, y))), np.degrees(np.arctan2(y, x))
+
+
+def _smooth_heading_deg(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Track direction (degrees) at each point, from the mean positions of the k points
+    before and after it, with k doubled until their median distance is >= HEADING_CHORD_KM.
+
+    Window means, not single points, so that the direction hardly changes from one point
+    to the next and the cross-track jitter of the points cancels when their steps are
+    projected on it.
+    """
+    n = lat.size
+    idx = np.arange(n)
+    cum = np.vstack([np.zeros(3), np.cumsum(unit_vectors(lat, lon), axis=0)])
+    k = 4
+    while True:
+        lo, hi = np.maximum(idx - k, 0), np.minimum(idx + k + 1, n)
+        lat_b, lon_b = _lat_lon(cum[idx + 1] - cum[lo])
+        lat_a, lon_a = _lat_lon(cum[hi] - cum[idx])
+        if k >= n or np.median(haversine_km(lat_b, lon_b, lat_a, lon_a)) >= HEADING_CHORD_KM:
+            return bearing_deg(lat_b, lon_b, lat_a, lon_a)
+        k *= 2
 
 
 def add_distance_km(df: pd.DataFrame) -> pd.DataFrame:
@@ -29,9 +60,11 @@ def add_distance_km(df: pd.DataFrame) -> pd.DataFrame:
 
     The distance is the cumulative great-circle length of the path through the
     *frame centres* (mean position of the footprints of each frame), per orbit,
-    so it is non-decreasing in time and free of the cross-track zig-zag between
-    footprints. Every sounding of a frame gets its frame's distance. Without
-    ``sounding_id`` each row is its own frame.
+    counting only the component of each step along the local track direction
+    (measured over ≥ HEADING_CHORD_KM), so it is non-decreasing in time and free of
+    the cross-track zig-zag between footprints and between frames that kept
+    different footprints. Every sounding of a frame gets its frame's distance.
+    Without ``sounding_id`` each row is its own frame.
 
     Parameters
     ----------
@@ -63,7 +96,17 @@ def add_distance_km(df: pd.DataFrame) -> pd.DataFrame:
         cx = np.bincount(inverse, np.cos(lam))
         cy = np.bincount(inverse, np.sin(lam))
         lon_c = np.degrees(np.arctan2(cy, cx))
-        d_frames = along_track_km(lat_c, lon_c)
+        # Cloud-screened frames keep only some footprints, so their centres jitter by up to
+        # ±5 km across track; count only the along-track part of each step.
+        step = np.diff(along_track_km(lat_c, lon_c))
+        if step.size:
+            turn = (
+                bearing_deg(lat_c[:-1], lon_c[:-1], lat_c[1:], lon_c[1:])
+                - _smooth_heading_deg(lat_c, lon_c)[:-1]
+            )
+            step = step * np.cos(np.radians(turn))
+        # A running maximum keeps it non-decreasing without counting back-and-forth twice.
+        d_frames = np.maximum.accumulate(np.concatenate([[0.0], np.cumsum(step)]))
         dist[idx] = d_frames[inverse]
     out["distance_km"] = dist
     return out
@@ -98,12 +141,16 @@ def normalise_soundings(df: pd.DataFrame, source: str | Path | None = None) -> p
             continue
         try:
             if dtype.startswith("datetime64"):
-                out[col] = pd.to_datetime(out[col], utc=True).astype("datetime64[ns, UTC]")
+                fmt = "ISO8601" if out[col].dtype.kind in "OUS" else None  # mixed precision
+                out[col] = pd.to_datetime(out[col], utc=True, format=fmt).astype(
+                    "datetime64[ns, UTC]"
+                )
             else:
                 out[col] = out[col].astype(dtype)
         except (ValueError, TypeError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise SchemaError(
-                f"column {col!r} cannot be read as {dtype}: {exc}", path=source
+                f"column {col!r} cannot be read as {dtype}: {first}", path=source
             ) from exc
     if "distance_km" not in out.columns:
         out = add_distance_km(out)
