@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 #: Environment variable overriding the cache folder.
 CACHE_ENV = "OCO2EXPLORE_CACHE"
 #: Demo parameters; change :data:`DEMO_VERSION` whenever the simulator's output changes.
-DEMO_VERSION = 2
+DEMO_VERSION = 3
 DEMO_SEED = 0
 DEMO_START = "2016-08-24"
 DEMO_DAYS = 16

@@ -33,7 +33,8 @@ Plumes
     OCO-2 power-plant plumes by Nassar et al. (2017, GRL 44, 10045); σ0 = 1 km stands for
     the initial plume size and the footprint averaging. Integrated along the track, the
     enhancement gives back ``Q = wind_perp · ∫ΔΩ ds`` (mass conservation), so the truth
-    emission is recoverable by cross-sectional flux.
+    emission is recoverable by cross-sectional flux. A plume ends after
+    :data:`MAX_PLUME_AGE_H` hours of transport (at most :data:`MAX_DOWNWIND_KM`).
 """
 
 from __future__ import annotations
@@ -105,6 +106,10 @@ SIGMA_Y_EXPONENT = 0.894
 SIGMA_Y0_M = 1000.0
 #: Plumes are followed this far downwind, km (steady-state assumption).
 MAX_DOWNWIND_KM = 150.0
+#: Age beyond which a plume is no longer a coherent steady plume, hours: wind shear and
+#: direction changes disperse it (plumes seen by OCO-2 are typically < 100 km, a few hours
+#: old; Nassar et al. 2017). A plume reaches min(MAX_DOWNWIND_KM, U · MAX_PLUME_AGE_H).
+MAX_PLUME_AGE_H = 8.0
 #: Sources at least this strong (t CO2/yr) emit plumes.
 MIN_SOURCE_T_PER_YR = 1.0e6
 #: A plume crossing enters truth.csv when its peak enhancement reaches this, ppm.
@@ -723,10 +728,11 @@ def _plumes(
         speed = max(np.hypot(u, v), MIN_WIND_M_PER_S)
         norm = max(np.hypot(u, v), 1e-9)
         q = float(src["emission_kg_per_s"])
+        reach_km = min(MAX_DOWNWIND_KM, speed * MAX_PLUME_AGE_H * 3.6)
         east, north = _local_xy_km(lat, lon, s_lat, s_lon)
         x = (east * u + north * v) / norm
         y = (-east * v + north * u) / norm
-        close = (x > 0) & (x < MAX_DOWNWIND_KM) & (np.abs(y) < 50.0)
+        close = (x > 0) & (x < reach_km) & (np.abs(y) < 50.0)
         if close.any():
             col = plume_column_kg_per_m2(x[close], y[close], q, speed)
             conv = ppm_per_kg_per_m2(sounding["psurf"][close], sounding["tcwv"][close])
@@ -736,7 +742,7 @@ def _plumes(
         cx = (ce * u + cn * v) / norm
         cy = (-ce * v + cn * u) / norm
         sign_change = (np.sign(cy[:-1]) != np.sign(cy[1:])) & centre["consecutive"]
-        for j in np.flatnonzero(sign_change & (cx[:-1] > 0) & (cx[:-1] < MAX_DOWNWIND_KM)):
+        for j in np.flatnonzero(sign_change & (cx[:-1] > 0) & (cx[:-1] < reach_km)):
             w = cy[j] / (cy[j] - cy[j + 1])
             xc = cx[j] + w * (cx[j + 1] - cx[j])
             c_lat = lat_c[j] + w * (lat_c[j + 1] - lat_c[j])
