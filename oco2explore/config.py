@@ -4,8 +4,8 @@ The command line, the app's sliders and the batch pipeline all read and write
 :class:`FitConfig`; every peak table records the configuration it was made
 with, so any result can be reproduced. Defaults follow the published rules of
 the oco2peak seed method (200 km window, σ ≥ 2 km, 3σ ≤ half window, Δ > 0,
-R² ≥ 0.25 inside ±4σ), with a significance threshold calibrated on plume-free
-simulated orbits (see :mod:`oco2explore.scan`).
+R² ≥ 0.25 inside ±4σ, enough soundings on both sides), with a significance
+threshold calibrated on plume-free simulated orbits (see :mod:`oco2explore.scan`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,15 +36,34 @@ class FitConfig:
     sigma_min_km, sigma_max_km : float
         Bounds of the Gaussian width σ, km (seed: σ ≥ 2 km and 3σ ≤ half window).
     amplitude_min, amplitude_max : float
-        Bounds of the Gaussian area A, ppm·km (seed: Δ > 0, so A ≥ 0).
+        Bounds of the Gaussian area A, ppm·km (seed: Δ > 0, so A ≥ 0). A fit whose
+        A sits on ``amplitude_min`` found no enhancement and is rejected.
+    slope_max : float or None
+        Bound on the background slope, abs(m) ≤ slope_max, ppm/km (None: unbounded).
+    intercept_min, intercept_max : float or None
+        Bounds of the background at the centre b, ppm (None: unbounded).
+    center_shift_max_km : float
+        How far the fitted Gaussian centre may move from the requested centre, km
+        (0 fixes it there, as the seed did).
     min_soundings : int or None
         Minimum number of soundings in the window.
     min_support : int or None
-        Minimum soundings on each side of the centre within ±2σ.
+        Minimum soundings in each of four support intervals around the centre:
+        [−2σ, 0], [0, 2σ] (the peak) and [−4σ, −2σ], [2σ, 4σ] (background on
+        both sides). As in the seed, at least ⌊σ/km⌋ are needed in each
+        (:meth:`support_limit`); this is the floor for narrow plumes. (The seed
+        used [−σ, 0], [0, σ], [−3σ, −2σ], [2σ, 3σ]; the wider intervals keep
+        plumes next to a cloud gap.)
     r2_min : float or None
         Minimum coefficient of determination inside ±4σ (seed: 0.25).
     significance_min : float or None
-        Minimum detection statistic (Δχ² of Gaussian+line against line only).
+        Minimum detection statistic (Δχ² of Gaussian+line against line only, in
+        units of the reduced χ²) for widths up to ``significance_scale_km``;
+        calibrated on plume-free simulated orbits (see :mod:`oco2explore.scan`).
+    significance_scale_km : float or None
+        Width σ above which the significance threshold grows in proportion to σ,
+        km: the undulating background makes broad bumps reach a high Δχ² far more
+        often than narrow plumes (None: the same threshold for every width).
     quality : {"good", "all"}
         Which soundings to use: ``xco2_quality_flag == 0`` only, or all.
     wind_uncertainty_m_per_s : float
@@ -55,10 +75,15 @@ class FitConfig:
     sigma_max_km: float = 33.0
     amplitude_min: float = 0.0
     amplitude_max: float = 2000.0
+    slope_max: float | None = None
+    intercept_min: float | None = None
+    intercept_max: float | None = None
+    center_shift_max_km: float = 10.0
     min_soundings: int | None = 50
-    min_support: int | None = 5
+    min_support: int | None = 3
     r2_min: float | None = 0.25
-    significance_min: float | None = 25.0
+    significance_min: float | None = 30.0
+    significance_scale_km: float | None = 3.0
     quality: str = "good"
     wind_uncertainty_m_per_s: float = 1.0
 
@@ -70,12 +95,43 @@ class FitConfig:
             problems.append("need 0 < sigma_min_km < sigma_max_km")
         if not self.amplitude_min < self.amplitude_max:
             problems.append("need amplitude_min < amplitude_max")
+        if self.slope_max is not None and not self.slope_max > 0:
+            problems.append("slope_max must be > 0")
+        lo, hi = self.intercept_min, self.intercept_max
+        if lo is not None and hi is not None and not lo < hi:
+            problems.append("need intercept_min < intercept_max")
+        if not 0 <= self.center_shift_max_km < self.half_width_km:
+            problems.append("need 0 <= center_shift_max_km < half_width_km")
+        if self.significance_scale_km is not None and not self.significance_scale_km > 0:
+            problems.append("significance_scale_km must be > 0")
         if self.quality not in QUALITY_POLICIES:
             problems.append(f"quality must be one of {QUALITY_POLICIES}")
         if self.wind_uncertainty_m_per_s < 0:
             problems.append("wind_uncertainty_m_per_s must be >= 0")
         if problems:
             raise InputError("invalid fit configuration: " + "; ".join(problems))
+
+    def support_limit(self, sigma_km: float) -> int | None:
+        """Soundings needed in each support interval for a Gaussian of width ``sigma_km``.
+
+        ``max(min_support, ⌊σ/km⌋)``: the seed's ⌊σ⌋, with a floor; None if off.
+        """
+        if self.min_support is None:
+            return None
+        if not math.isfinite(sigma_km):
+            return self.min_support
+        return max(self.min_support, int(sigma_km))
+
+    def significance_limit(self, sigma_km: float) -> float | None:
+        """Significance threshold for a Gaussian of width ``sigma_km`` (km); None if off.
+
+        ``significance_min × max(1, σ / significance_scale_km)``.
+        """
+        if self.significance_min is None:
+            return None
+        if self.significance_scale_km is None:
+            return self.significance_min
+        return self.significance_min * max(1.0, sigma_km / self.significance_scale_km)
 
     def replace(self, **changes: Any) -> FitConfig:
         """A copy with some fields changed (validated)."""

@@ -1,0 +1,430 @@
+"""Find plume-like enhancements along whole orbits: a fit centred at every sounding, fast.
+
+Method
+------
+1. **Every sounding is a candidate centre.** For a fixed width σ the model
+   ``m t + b + A φσ(t)`` is linear in ``(m, b, A)``, so its least-squares
+   solution in the window ``|t| ≤ half_width_km`` needs only weighted window sums
+   (``Σw²``, ``Σw²t``, ``Σw²t²``, ``Σw²y``, ``Σw²ty``, ``Σw²y²`` and the
+   Gaussian-weighted ``Σw²φ``, ``Σw²tφ``, ``Σw²φ²``, ``Σw²φy``). The soundings are
+   binned along the track (:data:`BIN_KM`) and every sum, for every centre at
+   once, is a correlation of the binned data with a kernel (box, ``t``, ``t²``,
+   ``φ``, ``tφ``, ``φ²``), done with real FFTs. A log-spaced σ grid
+   (:data:`N_SIGMA` widths within the configured bounds) gives, at every bin
+   holding soundings, the bounded best ``A`` and the same significance
+   statistic as :func:`oco2explore.fit.fit_window` (Δχ² of Gaussian+line against
+   line alone over the reduced χ²), for the width with the largest margin over
+   its threshold.
+2. **Local maxima, strongest first.** Local maxima of that statistic above a
+   prescreen (:data:`PRESCREEN` × the threshold at that width) are refitted in
+   order of decreasing significance with the full bounded fit
+   (:func:`oco2explore.fit.fit_window`: free σ and centre), which applies every
+   threshold. A candidate within ``2·max(σ)`` of an already passed refit
+   belongs to the same plume and is not refitted; a rejected refit does not
+   hide its neighbours (a cloud gap may spoil one centre and not the next).
+3. **Non-maximum suppression.** Refitted centres within ``2·max(σ)`` of each
+   other are merged, keeping passed peaks first, then the most significant,
+   so one plume gives one peak.
+4. **Emission** columns from :func:`oco2explore.emission.emissions_at`.
+
+Calibration of the significance threshold
+-----------------------------------------
+``python benchmarks/bench_scan.py --calibrate --days 8`` runs the engine on
+plume-free simulated days (:func:`oco2explore.simulate.simulate_day` with
+``plumes=False``: real orbit geometry, cloud gaps, 0.4–0.9 ppm noise,
+footprint biases and 50–1000 km background undulations of 0.3 ppm rms) with
+the significance threshold off, and counts passed peaks per 10,000 km of clear
+track (track length holding good soundings, in 1 km bins) for each threshold.
+The Δχ² statistic assumes white noise, but the undulating background makes
+broad bumps reach a high Δχ² far more often than narrow ones, so the threshold
+grows in proportion to σ above ``significance_scale_km`` = 3 km (the
+false peaks are almost all broad), and the seed-like support rule (soundings
+in [−4σ, −2σ] and [2σ, 4σ], not only near the centre) rejects bumps made of one
+isolated cloud-free cluster. With both, every threshold from 10 up gives < 1
+false peak per 10,000 km (10: 0.95, 20: 0.27, 30: 0.07 per 10,000 km over 8
+days, ~147,600 km). The default 30 was then chosen on simulated days *with*
+plumes (``bench_scan.py``): where observable plumes are rare (a few per day)
+precision needs a false-peak rate far below one per 10,000 km, and 30 was the
+point beyond which recall dropped. The two plume-free stretches of the real
+orbit 11522 (1,000 km) give no peak (tested).
+
+Tables without positions
+------------------------
+:func:`detect` needs only ``distance_km`` and ``xco2``: without ``orbit`` the
+table is one orbit (numbered 0); without ``sounding_id`` the centre sounding is
+named by its row number in the orbit; without positions or meteorology the
+position and emission columns are NaN.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import fft
+from scipy.ndimage import maximum_filter1d
+from tqdm.auto import tqdm
+
+from .config import FitConfig
+from .emission import emissions_at, mean_position, nearest_index
+from .fit import MIN_POINTS, FitResult, best_amplitude, fit_window, gaussian, gaussian_on_line
+from .schema import PEAK_COLUMNS
+from .soundings import add_distance_km
+
+log = logging.getLogger(__name__)
+
+#: Bin width of the candidate search along the track, km.
+BIN_KM = 1.0
+#: Number of log-spaced widths σ in the candidate search.
+N_SIGMA = 12
+#: Candidates whose significance reaches this fraction of ``significance_min`` are refitted.
+PRESCREEN = 0.5
+#: Prescreen significance when ``significance_min`` is switched off.
+PRESCREEN_FLOOR = 10.0
+#: Rejections that mark a bump as too weak, so nearby candidates are not refitted.
+WEAK_REASONS = ("significance_min", "r2_min")
+#: Half-span around the centre for its position (mean of the soundings there), km.
+POSITION_SPAN_KM = 1.5
+
+
+def _correlate(data: NDArray, kernels: NDArray, pairs: list[tuple[int, int]]) -> NDArray:
+    """``out[p, k] = Σ_j data[i, j] · kernels[q, j − k + h]`` for each pair ``p = (i, q)``.
+
+    ``kernels`` hold odd-length windows centred on offset 0 (length ``2h + 1``).
+    """
+    n = data.shape[1]
+    h = kernels.shape[1] // 2
+    size = fft.next_fast_len(n + 2 * h, real=True)
+    fd = fft.rfft(data, size, axis=1)
+    fk = fft.rfft(kernels[:, ::-1], size, axis=1)
+    i, q = np.array(pairs).T
+    return fft.irfft(fd[i] * fk[q], size, axis=1)[:, h : h + n]
+
+
+def candidate_significance(
+    distance_km: NDArray, xco2: NDArray, weight: NDArray, config: FitConfig
+) -> pd.DataFrame:
+    """Best Gaussian+line fit centred on every occupied bin, for a grid of widths.
+
+    Parameters
+    ----------
+    distance_km : ndarray
+        Sorted along-track positions of one orbit, km.
+    xco2 : ndarray
+        XCO2, ppm.
+    weight : ndarray
+        Weights ``1/uncertainty`` (1/ppm), or ones.
+    config : FitConfig
+        Window half-width, σ and A bounds, ``min_soundings``.
+
+    Returns
+    -------
+    DataFrame
+        One row per bin holding soundings: ``center_km`` (bin centre), ``n``
+        (soundings in the window), ``sigma_km``, ``amplitude``, ``significance``
+        (best over the σ grid; 0 where no positive enhancement).
+    """
+    x0 = distance_km[0] - 0.5 * BIN_KM
+    idx = np.floor((distance_km - x0) / BIN_KM).astype(np.int64)
+    n_bins = int(idx[-1]) + 1
+    y = xco2 - np.median(xco2)
+    w2 = weight * weight
+    data = np.vstack(
+        [
+            np.bincount(idx, minlength=n_bins).astype(float),
+            np.bincount(idx, w2, n_bins),
+            np.bincount(idx, w2 * y, n_bins),
+            np.bincount(idx, w2 * y * y, n_bins),
+        ]
+    )
+    h = int(round(config.half_width_km / BIN_KM))
+    tau = np.arange(-h, h + 1) * BIN_KM
+    sigmas = np.geomspace(config.sigma_min_km, config.sigma_max_km, N_SIGMA)
+    phi = gaussian(tau[None, :], 1.0, sigmas[:, None])
+    kernels = np.vstack([np.ones_like(tau), tau, tau * tau, phi, tau * phi, phi * phi])
+    # Pairs (data row, kernel row): 0 counts, 1 w², 2 w²y, 3 w²y².
+    base = [(0, 0), (1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (3, 0)]
+    k_phi, k_tphi, k_phi2 = 3, 3 + N_SIGMA, 3 + 2 * N_SIGMA
+    gauss = [(1, k_phi + j) for j in range(N_SIGMA)]
+    gauss += [(1, k_tphi + j) for j in range(N_SIGMA)]
+    gauss += [(1, k_phi2 + j) for j in range(N_SIGMA)]
+    gauss += [(2, k_phi + j) for j in range(N_SIGMA)]
+    occupied = np.flatnonzero(data[0] > 0)
+    sums = _correlate(data, kernels, base + gauss)[:, occupied]
+    n, s0, s1, s2, y0, y1, yy = sums[:7]
+    g0, g1, gg, gy = sums[7:].reshape(4, N_SIGMA, -1)
+    n = np.rint(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi2_line, gy_perp, gg_perp = gaussian_on_line(s0, s1, s2, y0, y1, yy, g0, g1, gy, gg)
+        amp, drop = best_amplitude(gy_perp, gg_perp, config.amplitude_min, config.amplitude_max)
+        dof = n - 4
+        chi2 = np.maximum(chi2_line - drop, 1e-12 * np.abs(yy))
+        sig = drop / (chi2 / dof)
+    usable = (amp > config.amplitude_min) & (dof > 0) & (n >= MIN_POINTS) & np.isfinite(sig)
+    if config.min_soundings is not None:
+        usable &= n >= config.min_soundings
+    sig = np.where(usable, sig, 0.0)
+    # Best width: the largest margin over the (width-dependent) threshold.
+    best = np.argmax(sig / _prescreen(config, sigmas)[:, None], axis=0)
+    cols = np.arange(occupied.size)
+    return pd.DataFrame(
+        {
+            "center_km": x0 + (occupied + 0.5) * BIN_KM,
+            "n": n.astype(np.int64),
+            "sigma_km": sigmas[best],
+            "amplitude": amp[best, cols],
+            "significance": sig[best, cols],
+        }
+    )
+
+
+def _suppress(center_km: NDArray, sigma_km: NDArray, order: NDArray) -> list[int]:
+    """Greedy non-maximum suppression: keep in ``order``, drop within 2·max(σ) of a kept one."""
+    kept: list[int] = []
+    for i in order:
+        if kept:
+            k = np.array(kept)
+            radius = 2.0 * np.maximum(sigma_km[k], sigma_km[i])
+            if np.any(np.abs(center_km[k] - center_km[i]) < radius):
+                continue
+        kept.append(int(i))
+    return kept
+
+
+def _prescreen(config: FitConfig, sigma_km: NDArray) -> NDArray:
+    """Candidate significance worth a refit: a fraction of the threshold at that width."""
+    if config.significance_min is None:
+        return np.full(sigma_km.shape, PRESCREEN_FLOOR)
+    limit = [config.significance_limit(s) for s in np.ravel(sigma_km)]
+    return PRESCREEN * np.reshape(limit, np.shape(sigma_km))
+
+
+def scan_orbit(soundings: pd.DataFrame, config: FitConfig = FitConfig()) -> pd.DataFrame:  # noqa: B008
+    """Peaks of one orbit (CONTRACT §2 peak table, passed and rejected refits).
+
+    Parameters
+    ----------
+    soundings : DataFrame
+        Soundings of one orbit with at least ``distance_km`` (km) and ``xco2``
+        (ppm); ``xco2_uncertainty`` (ppm) weights the fits when present;
+        ``orbit``, ``sounding_id``, ``time``, positions, wind, ``psurf`` and
+        ``tcwv`` fill the other columns when present.
+    config : FitConfig
+        Bounds and thresholds.
+
+    Returns
+    -------
+    DataFrame
+        One row per refitted local enhancement, ordered by ``distance_km``.
+    """
+    orb = soundings
+    keep = np.isfinite(orb["distance_km"].to_numpy(float)) & np.isfinite(
+        orb["xco2"].to_numpy(float)
+    )
+    weight = np.ones(len(orb))
+    if "xco2_uncertainty" in orb:
+        unc = orb["xco2_uncertainty"].to_numpy(float)
+        keep &= np.isfinite(unc) & (unc > 0)
+        weight = 1.0 / np.where(keep, unc, 1.0)
+    orb = orb[keep]
+    order = np.argsort(orb["distance_km"].to_numpy(float), kind="stable")
+    orb = orb.iloc[order].reset_index(drop=True)
+    weight = weight[keep][order]
+    if len(orb) < MIN_POINTS:
+        return empty_peaks()
+    x = orb["distance_km"].to_numpy(float)
+    y = orb["xco2"].to_numpy(float)
+    cand = candidate_significance(x, y, weight, config)
+    sig = cand["significance"].to_numpy()
+    centers = cand["center_km"].to_numpy()
+    sigmas = cand["sigma_km"].to_numpy()
+    # Local maxima (over neighbouring candidates), refitted strongest first.
+    size = 2 * max(1, int(config.sigma_min_km / BIN_KM)) + 1
+    local_max = sig == maximum_filter1d(sig, size, mode="constant")
+    idx = np.flatnonzero(local_max & (sig >= _prescreen(config, sigmas)))
+    uncertainty = 1.0 / weight if "xco2_uncertainty" in orb else None
+    order = idx[np.argsort(-sig[idx], kind="stable")]
+    fits = _refit_candidates(x, y, uncertainty, centers[order], sigmas[order], config)
+    log.debug("%d candidates above the prescreen, %d refitted", idx.size, len(fits))
+    if not fits:
+        return empty_peaks()
+    c = np.array([f.center_km for f in fits])
+    s = np.array([f.sigma_km for f in fits])
+    rank = np.lexsort(
+        (-np.array([f.significance for f in fits]), ~np.array([f.passed for f in fits]))
+    )
+    fits = [fits[i] for i in sorted(_suppress(c, s, rank), key=lambda i: c[i])]
+    return _peak_rows(orb, fits, config)
+
+
+def _refit_candidates(
+    x: NDArray,
+    y: NDArray,
+    uncertainty: NDArray | None,
+    centers: NDArray,
+    sigmas: NDArray,
+    config: FitConfig,
+) -> list[FitResult]:
+    """Full fits at candidate centres (km), in the given order, skipping known plumes.
+
+    A candidate is not refitted when it lies within ``2·(σ + σ_p)`` of an
+    already passed peak (it sits on that plume or its tails), or within
+    ``max(σ, σ_r)`` of a refit rejected as too weak (significance or R²: it
+    would converge to the same weak bump). Other rejections (a σ bound, one
+    side short of soundings) hide nothing: another start may fit well.
+    """
+    fits: list[FitResult] = []
+    done_c, done_s = np.zeros(0), np.zeros(0)
+    done_ok, weak = np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    for center, sigma in zip(centers, sigmas, strict=True):
+        radius = np.where(done_ok, 2.0 * (done_s + sigma), np.maximum(done_s, sigma))
+        if np.any((np.abs(done_c - center) < radius) & (done_ok | weak)):
+            continue
+        fit = _refit(x, y, uncertainty, center, config)
+        if not fit.success:
+            continue
+        fits.append(fit)
+        done_c = np.append(done_c, fit.center_km)
+        done_s = np.append(done_s, fit.sigma_km)
+        done_ok = np.append(done_ok, fit.passed)
+        weak = np.append(weak, fit.reject_reason in WEAK_REASONS)
+    return fits
+
+
+def _refit(
+    x: NDArray, y: NDArray, uncertainty: NDArray | None, center: float, config: FitConfig
+) -> FitResult:
+    """The full fit on the window around ``center`` (``x`` sorted)."""
+    lo, hi = np.searchsorted(x, [center - config.half_width_km, center + config.half_width_km])
+    hi = min(hi + 1, x.size)
+    u = None if uncertainty is None else uncertainty[lo:hi]
+    return fit_window(x[lo:hi], y[lo:hi], center, config, u)
+
+
+def _peak_rows(orb: pd.DataFrame, fits: list[FitResult], config: FitConfig) -> pd.DataFrame:
+    """Peak-table rows for the refits of one orbit."""
+    x = orb["distance_km"].to_numpy(float)
+    center = np.array([f.center_km for f in fits])
+    nearest = nearest_index(x, center)
+    rows = pd.DataFrame([{k: getattr(f, k) for k in _FIT_FIELDS} for f in fits])
+    rows["distance_km"] = center
+    orbit = orb["orbit"].to_numpy()[nearest] if "orbit" in orb else np.zeros(len(fits), int)
+    rows["orbit"] = orbit.astype(np.int32)
+    if "sounding_id" in orb:
+        sid = orb["sounding_id"].to_numpy(np.int64)[nearest]
+    else:
+        sid = nearest.astype(np.int64)
+    rows["sounding_id"] = sid
+    rows["peak_id"] = [f"{o}-{s}" for o, s in zip(rows["orbit"], sid, strict=True)]
+    if "time" in orb:
+        rows["time"] = orb["time"].to_numpy()[nearest]
+    else:
+        rows["time"] = pd.NaT
+    if {"latitude", "longitude"} <= set(orb.columns):
+        lat, lon, _ = mean_position(
+            x,
+            orb["latitude"],
+            orb["longitude"],
+            center - POSITION_SPAN_KM,
+            center + POSITION_SPAN_KM,
+        )
+        bad = ~np.isfinite(lat)
+        lat[bad] = orb["latitude"].to_numpy(float)[nearest[bad]]
+        lon[bad] = orb["longitude"].to_numpy(float)[nearest[bad]]
+    else:
+        lat = lon = np.full(len(fits), np.nan)
+    rows["latitude"], rows["longitude"] = lat, lon
+    em = emissions_at(
+        orb, center, rows["amplitude"], rows["amplitude_err"], config.wind_uncertainty_m_per_s
+    )
+    rows = pd.concat([rows, em], axis=1)
+    return _typed(rows)
+
+
+_FIT_FIELDS = (
+    "slope",
+    "intercept",
+    "amplitude",
+    "sigma_km",
+    "delta_ppm",
+    "amplitude_err",
+    "sigma_km_err",
+    "delta_ppm_err",
+    "r",
+    "r2",
+    "significance",
+    "n_soundings",
+    "n_left",
+    "n_right",
+    "passed",
+    "reject_reason",
+)
+
+
+def _typed(rows: pd.DataFrame) -> pd.DataFrame:
+    """CONTRACT column order and dtypes."""
+    out = rows.reindex(columns=list(PEAK_COLUMNS))
+    out["orbit"] = out["orbit"].astype(np.int32)
+    out["sounding_id"] = out["sounding_id"].astype(np.int64)
+    out["time"] = pd.to_datetime(out["time"], utc=True).astype("datetime64[ns, UTC]")
+    for col in ("n_soundings", "n_left", "n_right"):
+        out[col] = out[col].astype(np.int64)
+    out["passed"] = out["passed"].astype(bool)
+    out["peak_id"] = out["peak_id"].astype(str)
+    out["reject_reason"] = out["reject_reason"].astype(str)
+    return out
+
+
+def empty_peaks() -> pd.DataFrame:
+    """A peak table with no rows and the CONTRACT columns and dtypes."""
+    rows = pd.DataFrame({c: pd.Series(dtype=float) for c in PEAK_COLUMNS})
+    for col in ("peak_id", "reject_reason"):
+        rows[col] = pd.Series(dtype=object)
+    rows["passed"] = pd.Series(dtype=bool)
+    return _typed(rows)
+
+
+def detect(
+    soundings: pd.DataFrame,
+    config: FitConfig = FitConfig(),  # noqa: B008
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Peak table (CONTRACT §2) of every orbit in a sounding table.
+
+    Parameters
+    ----------
+    soundings : DataFrame
+        Sounding table (CONTRACT §1). Minimal: ``distance_km`` and ``xco2``, or
+        ``orbit, latitude, longitude, xco2`` (``distance_km`` is then computed).
+        With ``config.quality == "good"`` rows with a non-zero
+        ``xco2_quality_flag`` are ignored.
+    config : FitConfig
+        Bounds and thresholds.
+    progress : bool
+        Show a progress bar over orbits.
+
+    Returns
+    -------
+    DataFrame
+        Peaks of all orbits, passed and rejected, ordered by orbit and distance.
+    """
+    df = soundings
+    if config.quality == "good" and "xco2_quality_flag" in df:
+        df = df[df["xco2_quality_flag"] == 0]
+    if "orbit" not in df:
+        df = df.assign(orbit=np.int32(0))
+    if "distance_km" not in df:
+        df = add_distance_km(df)
+    groups = df.groupby("orbit", sort=True)
+    parts = [
+        scan_orbit(orbit_df, config)
+        for _, orbit_df in tqdm(groups, total=groups.ngroups, desc="orbits", disable=not progress)
+    ]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty_peaks()
+    peaks = pd.concat(parts, ignore_index=True)
+    log.info("%d orbits: %d peaks, %d passed", groups.ngroups, len(peaks), peaks["passed"].sum())
+    return peaks

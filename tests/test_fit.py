@@ -1,0 +1,212 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from oco2explore.config import FitConfig
+from oco2explore.fit import FitResult, fit_window, gaussian
+
+X = np.linspace(-100.0, 100.0, 801)
+
+
+def plume(x, center=3.0, amplitude=60.0, sigma=8.0, slope=0.01, base=400.0):
+    return base + slope * (x - center) + gaussian(x - center, amplitude, sigma)
+
+
+def test_noiseless_plume_is_recovered_exactly():
+    res = fit_window(X, plume(X), 0.0)
+    assert res.success and res.passed and res.reject_reason == ""
+    assert res.amplitude == pytest.approx(60.0, rel=1e-6)
+    assert res.sigma_km == pytest.approx(8.0, rel=1e-6)
+    assert res.center_km == pytest.approx(3.0, abs=1e-6)
+    assert res.slope == pytest.approx(0.01, rel=1e-6)
+    assert res.intercept == pytest.approx(400.0, abs=1e-6)
+    assert res.delta_ppm == pytest.approx(60.0 / (8.0 * math.sqrt(2 * math.pi)), rel=1e-6)
+    assert res.r2 == pytest.approx(1.0) and res.r == pytest.approx(1.0)
+    assert res.n_soundings == 801 and abs(res.n_left - res.n_right) <= 1
+
+
+def test_noisy_plume_within_its_errors():
+    rng = np.random.default_rng(7)
+    res = fit_window(X, plume(X) + rng.normal(0, 1.0, X.size), 0.0)
+    assert res.passed
+    assert abs(res.amplitude - 60.0) < 3 * res.amplitude_err
+    assert abs(res.sigma_km - 8.0) < 3 * res.sigma_km_err
+    assert abs(res.delta_ppm - 2.992) < 3 * res.delta_ppm_err
+    assert abs(res.center_km - 3.0) < 3 * res.center_km_err
+    assert 0 < res.amplitude_err < 20
+
+
+def test_error_bars_are_calibrated_over_many_noise_draws():
+    rng = np.random.default_rng(11)
+    pulls = []
+    for _ in range(60):
+        res = fit_window(X, plume(X) + rng.normal(0, 1.0, X.size), 0.0)
+        pulls.append((res.amplitude - 60.0) / res.amplitude_err)
+    assert 0.6 < np.std(pulls) < 1.5
+
+
+def test_given_uncertainties_are_absolute_and_weight_the_fit():
+    rng = np.random.default_rng(3)
+    y = plume(X) + rng.normal(0, 0.5, X.size)
+    scaled = fit_window(X, y, 0.0)
+    absolute = fit_window(X, y, 0.0, uncertainty=np.full(X.size, 0.5))
+    assert absolute.amplitude == pytest.approx(scaled.amplitude, rel=1e-6)
+    assert absolute.amplitude_err == pytest.approx(scaled.amplitude_err, rel=0.15)
+    assert absolute.significance == pytest.approx(scaled.significance, rel=1e-6)
+    # Outliers with a huge stated uncertainty hardly move the fit.
+    spoiled = y.copy()
+    spoiled[::50] += 30.0
+    u = np.where(np.arange(X.size) % 50 == 0, 1e3, 0.5)
+    weighted = fit_window(X, spoiled, 0.0, uncertainty=u)
+    assert weighted.amplitude == pytest.approx(absolute.amplitude, rel=0.02)
+
+
+def test_fixed_centre_stays_put():
+    res = fit_window(X, plume(X), 0.0, FitConfig(center_shift_max_km=0.0))
+    assert res.center_km == 0.0 and res.center_km_err == 0.0
+    assert res.amplitude > 0
+
+
+def test_significance_is_delta_chi2_over_reduced_chi2():
+    rng = np.random.default_rng(5)
+    y = plume(X, amplitude=30.0) + rng.normal(0, 1.0, X.size)
+    res = fit_window(X, y, 0.0)
+    line = np.polyval(np.polyfit(X, y, 1), X)
+    rss_line = ((y - line) ** 2).sum()
+    rss = ((y - res.model(X)) ** 2).sum()
+    assert res.significance == pytest.approx((rss_line - rss) / (rss / (X.size - 5)), rel=1e-6)
+
+
+def test_model_is_background_plus_gaussian():
+    res = fit_window(X, plume(X), 0.0)
+    assert res.background(res.center_km) == pytest.approx(res.intercept)
+    g = res.model(X) - res.background(X)
+    assert g.max() == pytest.approx(res.delta_ppm, rel=1e-3)
+    assert np.trapezoid(g, X) == pytest.approx(res.amplitude, rel=1e-3)
+
+
+def test_window_limits_the_soundings():
+    res = fit_window(X, plume(X), 0.0, FitConfig(half_width_km=50.0))
+    assert res.n_soundings == int((np.abs(X) <= 50).sum())
+    assert res.window_km == (-50.0, 50.0)
+
+
+@pytest.mark.parametrize(
+    "x, y, reason",
+    [
+        (np.array([]), np.array([]), "too few"),
+        (X[:5], plume(X[:5]), "too few"),
+        (np.full(50, 3.0), np.linspace(400, 401, 50), "same distance"),
+        (np.full(801, np.nan), plume(X), "too few"),
+        (X, np.full(801, np.inf), "too few"),
+        (X, plume(X)[:-1], "differ in length"),
+    ],
+)
+def test_bad_windows_fail_with_a_reason(x, y, reason):
+    res = fit_window(x, y, 0.0)
+    assert isinstance(res, FitResult)
+    assert not res.passed and res.reject_reason == "fit" and not res.success
+    assert reason in res.message
+    assert res.checks["fit"][2] is False
+
+
+def test_nan_centre_and_text_input_fail_quietly():
+    assert fit_window(X, plume(X), float("nan")).message == "centre is not finite"
+    assert "not numeric" in fit_window(["a"], ["b"], 0.0).message
+
+
+def test_flat_data_is_rejected_without_enhancement():
+    res = fit_window(X, np.full(X.size, 400.0), 0.0)
+    assert not res.passed
+    assert res.reject_reason == "amplitude_min"
+    assert res.significance == 0.0
+
+
+def test_nan_and_duplicate_soundings_are_tolerated():
+    x = np.repeat(X[::4], 4)
+    y = plume(x)
+    y[::7] = np.nan
+    res = fit_window(x, y, 0.0)
+    assert res.passed
+    assert res.n_soundings == int(np.isfinite(y).sum())
+    assert res.delta_ppm == pytest.approx(2.992, rel=1e-3)
+
+
+def test_thresholds_switch_off_and_name_the_failure():
+    rng = np.random.default_rng(2)
+    y = plume(X, amplitude=25.0) + rng.normal(0, 1.0, X.size)
+    strict = fit_window(X, y, 0.0, FitConfig(r2_min=0.99, significance_min=None))
+    assert not strict.passed and strict.reject_reason == "r2_min"
+    assert strict.checks["r2_min"] == (strict.r2, 0.99, False)
+    loose = fit_window(X, y, 0.0, FitConfig(r2_min=None, significance_min=None, min_support=None))
+    assert loose.checks["r2_min"][1] is None and loose.checks["r2_min"][2]
+    few = fit_window(X, y, 0.0, FitConfig(min_soundings=5000))
+    assert few.reject_reason == "min_soundings"
+
+
+def test_broad_undulation_stuck_on_sigma_bound_is_rejected():
+    y = 400 + 1.5 * np.exp(-0.5 * (X / 60.0) ** 2)
+    res = fit_window(X, y, 0.0, FitConfig(r2_min=None, significance_min=None))
+    assert res.sigma_km == pytest.approx(33.0)
+    assert res.reject_reason == "sigma_max_km"
+
+
+def test_bounds_are_respected():
+    config = FitConfig(slope_max=0.001, intercept_min=399.0, intercept_max=399.5)
+    res = fit_window(X, plume(X, slope=0.05), 0.0, config)
+    assert abs(res.slope) <= 0.001 + 1e-12
+    assert 399.0 - 1e-9 <= res.intercept - res.slope * (res.center_km - 0.0) <= 399.5 + 1e-9
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    x=arrays(np.float64, st.integers(0, 60), elements=st.floats(-150, 150) | st.just(np.nan)),
+    data=st.data(),
+)
+def test_never_raises_on_arbitrary_windows(x, data):
+    y = data.draw(
+        arrays(
+            np.float64,
+            x.size,
+            elements=st.floats(allow_nan=True, allow_infinity=True, width=64),
+        )
+    )
+    res = fit_window(x, y, 0.0)
+    assert isinstance(res, FitResult)
+    assert res.passed in (True, False)
+    if not res.success:
+        assert not res.passed and res.message
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    center=st.floats(-20, 20),
+    sigma=st.floats(3, 25),
+    delta=st.floats(0.5, 8),
+    slope=st.floats(-0.05, 0.05),
+)
+def test_noiseless_plumes_are_recovered(center, sigma, delta, slope):
+    amplitude = delta * sigma * math.sqrt(2 * math.pi)
+    y = plume(X, center=center, amplitude=amplitude, sigma=sigma, slope=slope)
+    res = fit_window(X, y, 0.0, FitConfig(center_shift_max_km=25.0))
+    assert res.success
+    assert res.delta_ppm == pytest.approx(delta, rel=1e-3)
+    assert res.sigma_km == pytest.approx(sigma, rel=1e-3)
+    assert res.center_km == pytest.approx(center, abs=1e-2)
+
+
+def test_real_highveld_window(real_data):
+    df = pd.read_csv(real_data / "oco2_orbit11522_20160831_highveld_peak.csv")
+    res = fit_window(df["distance_km"], df["xco2"], 0.0)
+    assert res.passed
+    assert 2.0 < res.delta_ppm < 6.0
+    assert abs(res.center_km) < 15.0
+    # The README's converged fit on the same window: σ about 27 km, Δ about 3.7 ppm.
+    fixed = fit_window(df["distance_km"], df["xco2"], 0.0, FitConfig(center_shift_max_km=0))
+    assert fixed.sigma_km == pytest.approx(27.0, abs=2.0)
+    assert fixed.delta_ppm == pytest.approx(3.7, abs=0.3)

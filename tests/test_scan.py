@@ -1,0 +1,154 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from oco2explore import geo
+from oco2explore.config import FitConfig
+from oco2explore.emission import cross_sectional_flux, wind_perpendicular
+from oco2explore.fit import fit_window, gaussian
+from oco2explore.scan import candidate_significance, detect, empty_peaks, scan_orbit
+from oco2explore.schema import PEAK_COLUMNS
+
+SEED_CENTRE = (-26.2786, 28.9304)
+
+
+def orbit_table(x, xco2, heading=350.0, orbit=11522, wind=(3.0, 1.0)):
+    """A northbound-ish orbit through the Highveld with the given along-track values."""
+    lat, lon = geo.destination(-30.0, 29.0, heading, x)
+    n = x.size
+    return pd.DataFrame(
+        {
+            "sounding_id": 2016083111000000 + np.arange(n) * 10 + 1,
+            "time": pd.Timestamp("2016-08-31T11:00Z") + pd.to_timedelta(np.arange(n) * 0.04, "s"),
+            "orbit": np.int32(orbit),
+            "latitude": lat,
+            "longitude": lon,
+            "xco2": xco2,
+            "xco2_uncertainty": 0.5,
+            "windspeed_u_met": wind[0],
+            "windspeed_v_met": wind[1],
+            "psurf": 850.0,
+            "tcwv": 10.0,
+            "distance_km": x,
+        }
+    )
+
+
+def two_plumes(noise=0.5, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.arange(0.0, 2000.0, 0.3)
+    y = 400.0 + 0.0005 * x + gaussian(x - 600.0, 40.0, 4.0) + gaussian(x - 1400.0, 60.0, 8.0)
+    return x, y + rng.normal(0.0, noise, x.size)
+
+
+def test_candidate_statistic_matches_the_direct_linear_fit():
+    rng = np.random.default_rng(4)
+    x = np.arange(0.0, 600.0, 1.0) + 0.25  # one sounding per bin, at the bin centre
+    y = 400 + 0.002 * x + gaussian(x - 300.25, 30.0, 5.0) + rng.normal(0, 0.4, x.size)
+    config = FitConfig(significance_scale_km=None)
+    cand = candidate_significance(x, y, np.ones_like(x), config)
+    row = cand.iloc[int(np.argmax(cand["significance"]))]
+    assert row["center_km"] == pytest.approx(300.25, abs=3.0)
+    inside = np.abs(x - row["center_km"]) <= config.half_width_km
+    t = x[inside] - row["center_km"]
+    design = np.column_stack([np.ones_like(t), t, gaussian(t, 1.0, row["sigma_km"])])
+    coef, rss, *_ = np.linalg.lstsq(design, y[inside], rcond=None)
+    _, rss_line, *_ = np.linalg.lstsq(design[:, :2], y[inside], rcond=None)
+    expected = (rss_line[0] - rss[0]) / (rss[0] / (t.size - 4))
+    assert row["amplitude"] == pytest.approx(coef[2], rel=1e-6)
+    assert row["significance"] == pytest.approx(expected, rel=1e-6)
+    # ... and the full fit with the centre and σ left free does at least as well.
+    full = fit_window(x, y, row["center_km"], config)
+    assert full.significance >= expected * 0.95
+
+
+def test_one_peak_per_plume_and_contract_columns():
+    x, y = two_plumes()
+    peaks = detect(orbit_table(x, y))
+    assert list(peaks.columns) == list(PEAK_COLUMNS)
+    passed = peaks[peaks["passed"]]
+    assert len(passed) == 2
+    np.testing.assert_allclose(passed["distance_km"], [600.0, 1400.0], atol=1.5)
+    np.testing.assert_allclose(passed["sigma_km"], [4.0, 8.0], rtol=0.2)
+    assert passed["peak_id"].str.match(r"^11522-2016083111\d+$").all()
+    assert peaks["orbit"].dtype == np.int32 and peaks["sounding_id"].dtype == np.int64
+    assert str(peaks["time"].dtype) == "datetime64[ns, UTC]"
+    assert peaks["passed"].dtype == bool
+
+
+def test_emission_of_a_noiseless_plume():
+    x = np.arange(0.0, 600.0, 0.3)
+    y = 400.0 + gaussian(x - 300.0, 50.0, 5.0)
+    peaks = detect(orbit_table(x, y, heading=10.0, wind=(3.0, 1.0)))
+    peak = peaks[peaks["passed"]].iloc[0]
+    # The local direction of travel at 300 km along the great circle.
+    (lat0, lat1), (lon0, lon1) = geo.destination(-30.0, 29.0, 10.0, np.array([299.0, 301.0]))
+    heading = geo.bearing_deg(lat0, lon0, lat1, lon1)
+    perp = wind_perpendicular(3.0, 1.0, heading)
+    assert peak["wind_perp"] == pytest.approx(perp, abs=0.02)
+    expected, _ = cross_sectional_flux(50.0, 850.0, 10.0, perp)
+    assert peak["emission_kg_per_s"] == pytest.approx(expected, rel=1e-3)
+    assert peak["emission_mt_per_yr"] == pytest.approx(expected * 365.25 * 86400 / 1e9, rel=1e-3)
+    lat, lon = geo.destination(-30.0, 29.0, 10.0, 300.0)
+    assert geo.haversine_km(peak["latitude"], peak["longitude"], lat, lon) < 0.5
+
+
+def test_plume_free_noise_gives_no_passed_peak():
+    rng = np.random.default_rng(12)
+    x = np.arange(0.0, 5000.0, 0.4)
+    peaks = detect(orbit_table(x, 400.0 + rng.normal(0, 0.7, x.size)))
+    assert not peaks["passed"].any()
+
+
+def test_orbits_are_scanned_separately_and_bad_quality_ignored():
+    x, y = two_plumes(seed=1)
+    a = orbit_table(x, y, orbit=1)
+    b = orbit_table(x, y, orbit=2).assign(xco2_quality_flag=np.int8(0))
+    b.loc[b.index[::2], "xco2_quality_flag"] = 1
+    b.loc[b.index[::2], "xco2"] = 0.0  # would ruin the fits if used
+    peaks = detect(pd.concat([a.assign(xco2_quality_flag=np.int8(0)), b]))
+    assert peaks.groupby("orbit")["passed"].sum().to_dict() == {1: 2, 2: 2}
+
+
+def test_distance_and_xco2_alone_are_enough():
+    x, y = two_plumes()
+    peaks = scan_orbit(pd.DataFrame({"distance_km": x, "xco2": y}))
+    passed = peaks[peaks["passed"]]
+    assert len(passed) == 2
+    assert (passed["orbit"] == 0).all()
+    idx = passed["sounding_id"].to_numpy()
+    np.testing.assert_allclose(x[idx], passed["distance_km"], atol=0.2)
+    assert passed[["latitude", "emission_kg_per_s"]].isna().all(axis=None)
+
+
+def test_empty_and_tiny_inputs():
+    assert list(empty_peaks().columns) == list(PEAK_COLUMNS)
+    assert len(detect(pd.DataFrame({"distance_km": [], "xco2": []}))) == 0
+    tiny = pd.DataFrame({"distance_km": [1.0, 2.0], "xco2": [400.0, np.nan]})
+    assert len(detect(tiny, progress=True)) == 0
+
+
+def test_thresholds_come_from_the_config():
+    x, y = two_plumes()
+    table = orbit_table(x, y)
+    strict = detect(table, FitConfig(significance_min=1e6))
+    assert not strict["passed"].any()
+    narrow = detect(table, FitConfig(sigma_max_km=6.0))
+    assert narrow.loc[narrow["passed"], "sigma_km"].max() < 6.0
+
+
+def test_real_highveld_gives_one_peak(real_data):
+    df = pd.read_csv(real_data / "oco2_orbit11522_20160831_highveld_peak.csv")
+    peaks = detect(df.assign(orbit=11522))
+    passed = peaks[peaks["passed"]]
+    assert len(passed) == 1
+    peak = passed.iloc[0]
+    assert geo.haversine_km(peak["latitude"], peak["longitude"], *SEED_CENTRE) < 15.0
+    assert 2.0 < peak["delta_ppm"] < 6.0
+
+
+@pytest.mark.parametrize("name", ["segment_5700_6400km", "segment_6400_6700km"])
+def test_real_plume_free_segments_give_no_peak(real_data, name):
+    df = pd.read_csv(real_data / f"oco2_orbit11522_20160831_{name}.csv")
+    peaks = detect(df)  # distance_km and xco2 only: one orbit
+    assert not peaks["passed"].any()
