@@ -5,9 +5,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# A separate venv runs the real OpenStack Swift server of the storage tests (tests/swift_server.py).
+SWIFT_VENV ?= .venv-swift
+SWIFT_STAMP := $(SWIFT_VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install browser app test lint bench clean
+.PHONY: install browser swift-venv app test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +19,13 @@ $(STAMP): pyproject.toml
 	touch $@
 
 install: $(STAMP)
+
+$(SWIFT_STAMP):
+	test -x $(SWIFT_VENV)/bin/python || $(PYTHON) -m venv $(SWIFT_VENV)
+	$(SWIFT_VENV)/bin/python -m pip install -q "swift==2.38.3" "python-swiftclient==4.11.0"
+	touch $@
+
+swift-venv: $(SWIFT_STAMP)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
@@ -28,11 +38,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install browser lint
+test: install browser swift-venv lint
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python benchmarks/bench_scan.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(SWIFT_VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -20,3 +20,19 @@ def real_data() -> Path:
             pytest.fail(f"real data missing in CI: {REAL_DATA}")
         pytest.skip(f"real data not found at {REAL_DATA}")
     return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def swift_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real OpenStack Swift on 127.0.0.1 (see tests/swift_server.py), for the session."""
+    from swift_server import start, stop, swift_python
+
+    python = swift_python()
+    if python is None:
+        message = "Swift venv missing (.venv-swift): run `make swift-venv`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = start(tmp_path_factory.mktemp("swift"), python)
+    yield server
+    stop(server)
