@@ -1,6 +1,6 @@
 # The README's two commands: `make app` (install, then serve the explorer on the demo data)
 # and `make test` (install everything, lint, run the whole test suite). Both work on a fresh
-# machine with Python 3.10+ and pip; `make test` installs Debian's chromium for browser tests.
+# machine with Python 3.11+ and pip; `make test` installs Debian's chromium for browser tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin

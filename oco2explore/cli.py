@@ -92,7 +92,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from .simulate import simulate
 
     paths = simulate(
-        args.out, days=args.days, seed=args.seed, start=args.start, regions=args.region
+        args.out,
+        days=args.days,
+        seed=args.seed,
+        start=args.start,
+        regions=args.region,
+        progress=not args.quiet,
+        plumes=not args.no_plumes,
     )
     log.info("wrote %d Lite file(s) and truth.csv to %s", len(paths), args.out)
     return EXIT_OK
@@ -124,14 +130,16 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
 def _cmd_match(args: argparse.Namespace) -> int:
     from .inventory import load_inventories
-    from .match import match_peaks
+    from .match import MatchConfig, match_peaks
     from .tableio import read_table, read_table_metadata, write_table
 
     peaks = read_table(args.peaks)
     sources = load_inventories(args.inventory or ["coco2"])
-    matched = match_peaks(peaks, sources, top_k=args.top_k)
+    config = MatchConfig()
+    matched = match_peaks(peaks, sources, top_k=args.top_k, config=config)
     meta = read_table_metadata(args.peaks)
     meta["inventories"] = sorted(set(sources["inventory"].astype(str)))
+    meta["match_config"] = config.to_dict()
     write_table(matched, args.out, metadata=meta)
     log.info("%d candidate rows for %d peaks -> %s", len(matched), len(peaks), args.out)
     return EXIT_OK
@@ -149,6 +157,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         force=args.force,
         inventories=args.inventory or ["coco2"],
         progress=not args.quiet,
+        swift_config=args.swift_config,
     )
     for path, reason in report.failed:
         print(f"failed: {path}: {reason}", file=sys.stderr)
@@ -186,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--region", action="append", help="simulate only passes over this region (repeatable)"
     )
+    p.add_argument("--no-plumes", action="store_true", help="no power-plant plumes (null data)")
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser("extract", parents=[common], help="Lite NC4 files -> sounding table")
@@ -218,13 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, help="local workers (default: one per core)")
     p.add_argument("--force", action="store_true", help="redo files already done")
     p.add_argument("--inventory", action="append", help="as for 'match'")
+    p.add_argument("--swift-config", type=Path, help="JSON config in the seed's layout")
     add_config_options(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("storage", parents=[common], help="ls / put / get on the datasets store")
-    p.add_argument("action", choices=["ls", "put", "get", "rm"])
+    p.add_argument("action", choices=["ls", "put", "get", "rm", "url"])
     p.add_argument(
-        "paths", nargs="*", help="ls [PREFIX] | put LOCAL [KEY] | get KEY [LOCAL] | rm KEY"
+        "paths",
+        nargs="*",
+        help="ls [PREFIX] | put LOCAL [KEY] | get KEY [LOCAL] | rm KEY | url KEY (public URL)",
     )
     p.add_argument("--store", default=".", help="folder or swift://container[/prefix] (default: .)")
     p.add_argument("--swift-config", type=Path, help="JSON config in the seed's layout")
