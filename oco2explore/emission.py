@@ -63,6 +63,22 @@ def dry_air_column_kg_per_m2(psurf_hpa: ArrayLike, tcwv_kg_per_m2: ArrayLike) ->
     return psurf * PA_PER_HPA / G_STANDARD_M_PER_S2 - np.asarray(tcwv_kg_per_m2, dtype=float)
 
 
+def ppm_per_kg_per_m2(psurf_hpa: ArrayLike, tcwv_kg_per_m2: ArrayLike) -> NDArray:
+    """XCO2 change (ppm) of one kg/m² of CO2 added to the column.
+
+    ``1e6 × (M_air / M_CO2) / m_dry`` with the dry-air column mass ``m_dry`` of
+    :func:`dry_air_column_kg_per_m2` (kg/m²); the inverse, per metre of track, of
+    :func:`line_density_kg_per_m`.
+
+    Examples
+    --------
+    >>> round(float(ppm_per_kg_per_m2(1013.25, 0.0)), 1)
+    63.7
+    """
+    column = dry_air_column_kg_per_m2(psurf_hpa, tcwv_kg_per_m2)
+    return 1e6 * (M_AIR_G_PER_MOL / M_CO2_G_PER_MOL) / column
+
+
 def line_density_kg_per_m(
     amplitude_ppm_km: ArrayLike, psurf_hpa: ArrayLike, tcwv_kg_per_m2: ArrayLike
 ) -> NDArray:

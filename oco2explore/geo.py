@@ -29,8 +29,8 @@ def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayL
 
     Examples
     --------
-    >>> round(float(haversine_km(0.0, 0.0, 0.0, 1.0)), 2)
-    111.19
+    >>> round(float(haversine_km(0.0, 0.0, 0.0, 1.0)), 1)
+    111.2
     """
     p1, l1, p2, l2 = (np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2))
     h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2

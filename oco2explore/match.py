@@ -67,10 +67,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .emission import (
-    M_AIR_G_PER_MOL,
-    M_CO2_G_PER_MOL,
     SECONDS_PER_YEAR,
-    dry_air_column_kg_per_m2,
+    ppm_per_kg_per_m2,
 )
 from .errors import InputError, SchemaError
 from .geo import bearing_deg, chord_from_km, haversine_km, unit_vectors
@@ -152,21 +150,6 @@ class MatchConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the fields (for table metadata)."""
         return dataclasses.asdict(self)
-
-
-def ppm_per_kg_per_m2(psurf_hpa: Any, tcwv_kg_per_m2: Any) -> np.ndarray:
-    """XCO2 change (ppm) of one kg/m² of CO2 added to the column.
-
-    ``1e6 × (M_air / M_CO2) / m_dry`` with the dry-air column mass ``m_dry`` of
-    :func:`oco2explore.emission.dry_air_column_kg_per_m2` (kg/m²).
-
-    Examples
-    --------
-    >>> round(float(ppm_per_kg_per_m2(1013.25, 0.0)), 1)
-    63.7
-    """
-    column = dry_air_column_kg_per_m2(psurf_hpa, tcwv_kg_per_m2)
-    return 1e6 * (M_AIR_G_PER_MOL / M_CO2_G_PER_MOL) / column
 
 
 class SourceIndex:

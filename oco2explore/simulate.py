@@ -53,10 +53,8 @@ from scipy.spatial import cKDTree
 from scipy.special import ndtri
 
 from .emission import (
-    M_AIR_G_PER_MOL,
-    M_CO2_G_PER_MOL,
     SECONDS_PER_YEAR,
-    dry_air_column_kg_per_m2,
+    ppm_per_kg_per_m2,
 )
 from .errors import InputError
 from .geo import (
@@ -442,13 +440,6 @@ def water_vapour_kg_per_m2(
     wet_lat = np.degrees(np.arcsin(np.sin(np.radians(23.44)) * season))
     moist = np.exp(-(((np.asarray(lat) - wet_lat) / 28.0) ** 2))
     return 2.0 + 45.0 * moist * np.exp(-np.asarray(altitude_m) / 2200.0)
-
-
-def ppm_per_kg_per_m2(psurf_hpa: np.ndarray, tcwv_kg_per_m2: np.ndarray) -> np.ndarray:
-    """XCO2 enhancement (ppm) of a CO2 column enhancement of 1 kg/m² (inverse of
-    :func:`oco2explore.emission.line_density_kg_per_m` per metre)."""
-    ratio = M_AIR_G_PER_MOL / M_CO2_G_PER_MOL
-    return 1e6 * ratio / dry_air_column_kg_per_m2(psurf_hpa, tcwv_kg_per_m2)
 
 
 def sigma_y_m(downwind_km: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ import pytest
 
 from oco2explore import cli
 from oco2explore.config import FitConfig
+from oco2explore.emission import ppm_per_kg_per_m2
 from oco2explore.errors import InputError
 from oco2explore.geo import destination, haversine_km
 from oco2explore.inventory import load_inventory
@@ -14,7 +15,6 @@ from oco2explore.match import (
     evaluate_attribution,
     match_peaks,
     nearest_sources,
-    ppm_per_kg_per_m2,
     truth_as_peaks,
 )
 from oco2explore.schema import MATCH_COLUMNS

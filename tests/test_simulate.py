@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oco2explore.emission import line_density_kg_per_m
+from oco2explore.emission import line_density_kg_per_m, ppm_per_kg_per_m2
 from oco2explore.errors import InputError
 from oco2explore.geo import haversine_km
 from oco2explore.lite import read_lite
@@ -27,7 +27,6 @@ from oco2explore.simulate import (
     land_mask,
     orbit_at,
     plume_column_kg_per_m2,
-    ppm_per_kg_per_m2,
     simulate,
     simulate_day,
     simulate_orbit,
