@@ -233,14 +233,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("storage", parents=[common], help="ls / put / get on the datasets store")
-    p.add_argument("action", choices=["ls", "put", "get", "rm", "url"])
+    p.add_argument("action", choices=["ls", "put", "get", "rm", "url", "nasa"])
     p.add_argument(
         "paths",
         nargs="*",
-        help="ls [PREFIX] | put LOCAL [KEY] | get KEY [LOCAL] | rm KEY | url KEY (public URL)",
+        help="ls [PREFIX] | put LOCAL [KEY] | get KEY [LOCAL] | rm KEY | url KEY (public URL)"
+        " | nasa START [END] (download Lite files from NASA GES DISC, days YYYY-MM-DD)",
     )
     p.add_argument("--store", default=".", help="folder or swift://container[/prefix] (default: .)")
     p.add_argument("--swift-config", type=Path, help="JSON config in the seed's layout")
+    p.add_argument(
+        "--collection", default="OCO2_L2_Lite_FP", help="nasa: OCO2_L2_Lite_FP or OCO3_L2_Lite_FP"
+    )
+    p.add_argument("--collection-version", help="nasa: collection version, e.g. 11.1r")
+    p.add_argument("--bbox", help="nasa: only days crossing it, --bbox=W,S,E,N (deg)")
     p.set_defaults(func=_cmd_storage)
 
     p = sub.add_parser("app", parents=[common], help="serve the Voila explorer")

@@ -682,6 +682,7 @@ _STORAGE_USAGE = {
     "get": (1, 2, "get KEY [LOCAL]"),
     "rm": (1, 1, "rm KEY"),
     "url": (1, 1, "url KEY"),
+    "nasa": (1, 2, "nasa START [END]"),
 }
 
 
@@ -689,9 +690,11 @@ def storage_command(args: argparse.Namespace) -> int:
     """``oco2explore storage ls|put|get|rm|url``: the CLI front of :func:`open_store`.
 
     ``args`` has ``action``, ``paths`` (``ls [PREFIX]``, ``put LOCAL [KEY]``,
-    ``get KEY [LOCAL]``, ``rm KEY``, ``url KEY``), ``store`` and ``swift_config``. A folder
-    given to ``put`` is uploaded recursively; ``get`` of a pseudo-folder
-    downloads everything under it. Returns the exit status (0).
+    ``get KEY [LOCAL]``, ``rm KEY``, ``url KEY``, ``nasa START [END]``), ``store`` and
+    ``swift_config``. A folder given to ``put`` is uploaded recursively; ``get`` of a
+    pseudo-folder downloads everything under it; ``nasa`` downloads Lite files from NASA
+    (:func:`oco2explore.nasa.download_lite`, options ``collection``,
+    ``collection_version``, ``bbox``). Returns the exit status (0).
     """
     store = open_store(args.store, swift_config=args.swift_config)
     paths = list(args.paths)
@@ -711,6 +714,19 @@ def storage_command(args: argparse.Namespace) -> int:
         _get_tree(store, paths[0], Path(paths[1]) if len(paths) > 1 else None, echo)
     elif args.action == "url":
         echo(store.url(paths[0]))
+    elif args.action == "nasa":
+        from .nasa import download_lite
+
+        for key in download_lite(
+            paths[0],
+            paths[1] if len(paths) > 1 else None,
+            store,
+            collection=args.collection,
+            version=args.collection_version,
+            bbox=args.bbox,
+            progress=not args.quiet,
+        ):
+            echo(key)
     else:
         store.delete(paths[0])
     return 0

@@ -1,6 +1,7 @@
 import pandas as pd
 import pytest
 
+from oco2explore import tableio
 from oco2explore.errors import InputError
 from oco2explore.tableio import atomic_path, read_table, read_table_metadata, write_table
 
@@ -40,3 +41,10 @@ def test_missing_and_corrupt_files_name_the_file(tmp_path):
     bad.write_bytes(b"not parquet at all")
     with pytest.raises(InputError, match="bad.parquet: cannot read table"):
         read_table(bad)
+
+
+def test_written_files_get_ordinary_permissions(tmp_path, table):
+    """Not mkstemp's private 0600: what open() would give under the process umask."""
+    path = write_table(table, tmp_path / "t.parquet")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~tableio._UMASK
+    assert path.stat().st_mode & 0o044  # group/other can read under the usual umasks
