@@ -6,7 +6,14 @@ from oco2explore import geo
 from oco2explore.config import FitConfig
 from oco2explore.emission import cross_sectional_flux, wind_perpendicular
 from oco2explore.fit import fit_window, gaussian
-from oco2explore.scan import candidate_significance, detect, empty_peaks, scan_orbit
+from oco2explore.scan import (
+    _refit_candidates,
+    candidate_significance,
+    detect,
+    empty_peaks,
+    scan_orbit,
+    wind_aligned_km,
+)
 from oco2explore.schema import PEAK_COLUMNS
 
 SEED_CENTRE = (-26.2786, 28.9304)
@@ -137,6 +144,22 @@ def test_thresholds_come_from_the_config():
     assert narrow.loc[narrow["passed"], "sigma_km"].max() < 6.0
 
 
+def test_a_weak_broad_refit_does_not_hide_a_strong_narrow_candidate():
+    # A cluster: the broad fit centred between the plumes is rejected as too weak,
+    # but the narrow candidate 10 km away is significant on its own and is refitted.
+    rng = np.random.default_rng(1)
+    x = np.arange(0.0, 400.0, 0.3)
+    y = 400.0 + gaussian(x - 210.0, 12.0, 3.0) + rng.normal(0.0, 0.4, x.size)
+    config = FitConfig(center_shift_max_km=0.0)
+    centers, sigmas = np.array([200.0, 210.0]), np.array([12.0, 3.0])
+    fits = _refit_candidates(x, y, None, centers, sigmas, np.array([60.0, 100.0]), config)
+    assert [f.reject_reason for f in fits] == ["significance_min", ""]
+    assert fits[1].sigma_km == pytest.approx(3.0, rel=0.3)
+    # A candidate below the threshold at its width stays hidden by the weak refit.
+    weak = _refit_candidates(x, y, None, centers, sigmas, np.array([60.0, 20.0]), config)
+    assert len(weak) == 1
+
+
 def test_real_highveld_gives_one_peak(real_data):
     df = pd.read_csv(real_data / "oco2_orbit11522_20160831_highveld_peak.csv")
     peaks = detect(df.assign(orbit=11522))
@@ -152,3 +175,46 @@ def test_real_plume_free_segments_give_no_peak(real_data, name):
     df = pd.read_csv(real_data / f"oco2_orbit11522_20160831_{name}.csv")
     peaks = detect(df)  # distance_km and xco2 only: one orbit
     assert not peaks["passed"].any()
+
+
+def oblique_plume(angle_deg=35.0, sigma_y_km=1.2, delta_ppm=3.0, noise=0.4, seed=3):
+    """8 footprints 1.3 km apart, frames every 2.25 km northward, a plume along the wind
+    crossing the centre line at 300 km with ``angle_deg`` between wind and track."""
+    rng = np.random.default_rng(seed)
+    s = np.repeat(np.arange(0.0, 600.0, 2.25), 8)
+    c = np.tile((np.arange(8) - 3.5) * 1.3, s.size // 8)
+    lat0, lon0 = geo.destination(-30.0, 29.0, 0.0, s)
+    lat, lon = geo.destination(lat0, lon0, 90.0, c)
+    alpha = np.radians(angle_deg)
+    across_axis_km = (s - 300.0 - c / np.tan(alpha)) * np.sin(alpha)
+    y = 400.0 + delta_ppm * np.exp(-0.5 * (across_axis_km / sigma_y_km) ** 2)
+    wind = 4.0 * np.array([np.sin(alpha), np.cos(alpha)])  # blowing towards 35° east of north
+    table = orbit_table(s, y + rng.normal(0.0, noise, s.size), heading=0.0, wind=wind)
+    return table.assign(latitude=lat, longitude=lon), sigma_y_km / np.sin(alpha)
+
+
+def test_wind_aligned_coordinate_undoes_the_footprint_smear():
+    table, sigma_along = oblique_plume(noise=0.0)
+    x_wind = wind_aligned_km(table)
+    enhanced = table["xco2"].to_numpy() > 401.0
+    # In distance_km the footprints see the plume over ~±6 km; aligned, within its width.
+    assert np.ptp(table["distance_km"].to_numpy()[enhanced]) > 10.0
+    assert np.abs(x_wind[enhanced] - 300.0).max() < 2.0 * sigma_along
+    plain = detect(table)
+    aligned = detect(table, wind_aligned=True)
+    peak = aligned[aligned["passed"]].iloc[0]
+    assert peak["distance_km"] == pytest.approx(300.0, abs=0.5)
+    assert peak["sigma_km"] == pytest.approx(sigma_along, rel=0.1)
+    assert peak["delta_ppm"] == pytest.approx(3.0, rel=0.1)
+    assert plain.loc[plain["passed"], "delta_ppm"].max() < 0.6 * peak["delta_ppm"]
+
+
+def test_wind_aligned_detection_with_noise_and_without_wind():
+    table, sigma_along = oblique_plume()
+    aligned = detect(table, wind_aligned=True)
+    passed = aligned[aligned["passed"]]
+    assert len(passed) == 1
+    assert passed["sigma_km"].iloc[0] == pytest.approx(sigma_along, rel=0.3)
+    # Without wind columns the option changes nothing.
+    bare = table.drop(columns=["windspeed_u_met", "windspeed_v_met"])
+    pd.testing.assert_frame_equal(detect(bare, wind_aligned=True), detect(bare))
