@@ -258,12 +258,10 @@ def listing(peaks: pd.DataFrame, truth: pd.DataFrame) -> None:
         )
 
 
-def run_engine(
-    good: pd.DataFrame, config: FitConfig, wind_aligned: bool = False
-) -> tuple[pd.DataFrame, float]:
+def run_engine(good: pd.DataFrame, config: FitConfig) -> tuple[pd.DataFrame, float]:
     """Peaks and CPU seconds of the engine."""
     t0 = time.process_time()
-    peaks = detect(good, config, wind_aligned=wind_aligned)
+    peaks = detect(good, config)
     return peaks, time.process_time() - t0
 
 
@@ -304,25 +302,25 @@ def dense_speeds(seed: bool = True) -> tuple[list[float], int]:
     n_columns = len(VARIANTS) + int(seed)
     if dense is None:
         return [np.nan] * n_columns, 0
-    speeds = [len(dense) / run_engine(dense, config, wind)[1] for _, config, wind in VARIANTS]
+    speeds = [len(dense) / run_engine(dense, config)[1] for _, config in VARIANTS]
     if seed:
         speeds.append(len(dense) / run_seed(dense)[1])
     return speeds, len(dense)
 
 
-#: Engine variants of the table: (column, configuration, wind-aligned coordinate).
+#: Engine variants of the table: (column, configuration).
 VARIANTS = (
-    ("engine", FitConfig(), False),
-    ("wind-aligned", FitConfig(), True),
-    ("wind, σ≥1 km", FitConfig(sigma_min_km=1.0), True),
+    ("engine", FitConfig()),
+    ("wind-aligned", FitConfig(wind_aligned=True)),
+    ("wind, σ≥1 km", FitConfig(sigma_min_km=1.0, wind_aligned=True)),
 )
 
 
 def benchmark(args: argparse.Namespace) -> None:
     good, truth = simulated_days(args.days, args.seeds, args.start)
     columns, speeds, scores = [], [], []
-    for name, config, wind in VARIANTS:
-        peaks, seconds = run_engine(good, config, wind)
+    for name, config in VARIANTS:
+        peaks, seconds = run_engine(good, config)
         passed = peaks[peaks["passed"]].reset_index(drop=True)
         # Line density = emission / |cross-track wind| (the table's own wind), re-scaled in score.
         density = (passed["emission_kg_per_s"] / passed["wind_perp"].abs()).to_numpy()
@@ -372,8 +370,8 @@ def calibrate(args: argparse.Namespace) -> None:
         f"σ {lo:g}-{hi:g}" if np.isfinite(hi) else f"σ > {lo:g}"
         for lo, hi in zip(edges[:-1], edges[1:], strict=True)
     ]
-    for name, config, wind in VARIANTS:
-        peaks, _ = run_engine(good, config.replace(significance_min=None), wind)
+    for name, config in VARIANTS:
+        peaks, _ = run_engine(good, config.replace(significance_min=None))
         peaks = peaks[peaks["passed"]]
         # Significance over the width factor of the threshold: a peak passes a
         # threshold t when this ratio is at least t.

@@ -63,6 +63,16 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         )
 
 
+def _parse_bool(raw: str) -> bool:
+    """``true/yes/on/1`` or ``false/no/off/0`` (any case)."""
+    value = raw.strip().lower()
+    if value in ("true", "yes", "on", "1"):
+        return True
+    if value in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(raw)
+
+
 def config_from_args(args: argparse.Namespace) -> FitConfig:
     """The :class:`FitConfig` given by ``--config`` and the per-field options."""
     config = FitConfig.from_json(args.config) if args.config else FitConfig()
@@ -78,7 +88,7 @@ def config_from_args(args: argparse.Namespace) -> FitConfig:
             continue
         kind = _field_type(field)
         try:
-            changes[field.name] = kind(raw)
+            changes[field.name] = _parse_bool(raw) if kind is bool else kind(raw)
         except ValueError as exc:
             opt = "--" + field.name.replace("_", "-")
             raise InputError(f"{opt} expects {kind.__name__}, got {raw!r}") from exc

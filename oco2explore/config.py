@@ -72,6 +72,11 @@ class FitConfig:
         Which soundings to use: ``xco2_quality_flag == 0`` only, or all.
     wind_uncertainty_m_per_s : float
         1-σ uncertainty of the wind across the track, m/s, for the emission error.
+    wind_aligned : bool
+        Scan along the wind-aligned coordinate (:func:`oco2explore.scan.wind_aligned_km`),
+        which undoes the along-track smear of an oblique plume across the 8 footprints;
+        needs positions and wind, ignored without them. Off by default: it helps on
+        simulated orbits but has not been validated on real orbits with wind.
     """
 
     half_width_km: float = 100.0
@@ -90,6 +95,7 @@ class FitConfig:
     significance_scale_km: float | None = 3.0
     quality: str = "good"
     wind_uncertainty_m_per_s: float = 1.0
+    wind_aligned: bool = False
 
     def __post_init__(self) -> None:
         problems = []

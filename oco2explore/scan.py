@@ -30,7 +30,7 @@ Method
    so one plume gives one peak.
 4. **Emission** columns from :func:`oco2explore.emission.emissions_at`.
 
-Wind-aligned coordinate (``wind_aligned=True``, off by default)
+Wind-aligned coordinate (``FitConfig.wind_aligned``, off by default)
 ----------------------------------------------------------------
 ``distance_km`` gives every footprint of a frame the frame's distance, but the
 8 footprints span ~9 km across the track: a plume crossing the track at an
@@ -242,7 +242,6 @@ def _prescreen(config: FitConfig, sigma_km: NDArray) -> NDArray:
 def scan_orbit(
     soundings: pd.DataFrame,
     config: FitConfig = FitConfig(),  # noqa: B008
-    wind_aligned: bool = False,
 ) -> pd.DataFrame:
     """Peaks of one orbit (CONTRACT §2 peak table, passed and rejected refits).
 
@@ -254,10 +253,9 @@ def scan_orbit(
         ``orbit``, ``sounding_id``, ``time``, positions, wind, ``psurf`` and
         ``tcwv`` fill the other columns when present.
     config : FitConfig
-        Bounds and thresholds.
-    wind_aligned : bool
-        Fit along :func:`wind_aligned_km` instead of ``distance_km`` (needs
-        positions and wind; ignored without them).
+        Bounds and thresholds; ``config.wind_aligned`` fits along
+        :func:`wind_aligned_km` instead of ``distance_km`` (needs positions and
+        wind; ignored without them).
 
     Returns
     -------
@@ -281,7 +279,8 @@ def scan_orbit(
         return empty_peaks()
     x = orb["distance_km"].to_numpy(float)
     y = orb["xco2"].to_numpy(float)
-    if wind_aligned and set(WIND_COLUMNS) <= set(orb.columns):
+    wind_aligned = config.wind_aligned and set(WIND_COLUMNS) <= set(orb.columns)
+    if wind_aligned:
         x = wind_aligned_km(orb)
         along = np.argsort(x, kind="stable")
         orb, x, y, weight = (
@@ -500,7 +499,6 @@ def detect(
     soundings: pd.DataFrame,
     config: FitConfig = FitConfig(),  # noqa: B008
     progress: bool = False,
-    wind_aligned: bool = False,
 ) -> pd.DataFrame:
     """Peak table (CONTRACT §2) of every orbit in a sounding table.
 
@@ -515,8 +513,6 @@ def detect(
         Bounds and thresholds.
     progress : bool
         Show a progress bar over orbits.
-    wind_aligned : bool
-        Fit along the wind-aligned coordinate (:func:`wind_aligned_km`).
 
     Returns
     -------
@@ -532,7 +528,7 @@ def detect(
         df = add_distance_km(df)
     groups = df.groupby("orbit", sort=True)
     parts = [
-        scan_orbit(orbit_df, config, wind_aligned)
+        scan_orbit(orbit_df, config)
         for _, orbit_df in tqdm(groups, total=groups.ngroups, desc="orbits", disable=not progress)
     ]
     parts = [p for p in parts if len(p)]

@@ -41,6 +41,12 @@ def test_fit_options_mirror_the_parameter_object(tmp_path):
     assert config == FitConfig().replace(half_width_km=60.0, r2_min=None)
 
 
+@pytest.mark.parametrize(("raw", "value"), [("true", True), ("ON", True), ("0", False)])
+def test_boolean_fit_options(raw, value):
+    args = build_parser().parse_args(["detect", "x.csv", "--out", "p.csv", "--wind-aligned", raw])
+    assert config_from_args(args).wind_aligned is value
+
+
 def test_config_file_then_options(tmp_path):
     cfg = tmp_path / "fit.json"
     cfg.write_text(FitConfig(sigma_min_km=3.0).to_json())
@@ -50,9 +56,12 @@ def test_config_file_then_options(tmp_path):
     assert config_from_args(args) == FitConfig(sigma_min_km=3.0, sigma_max_km=20.0)
 
 
-def test_bad_option_value_is_a_user_error():
-    args = build_parser().parse_args(["detect", "x.csv", "--out", "p.csv", "--r2-min", "high"])
-    with pytest.raises(InputError, match="--r2-min expects float"):
+@pytest.mark.parametrize(
+    ("option", "raw", "kind"), [("--r2-min", "high", "float"), ("--wind-aligned", "maybe", "bool")]
+)
+def test_bad_option_value_is_a_user_error(option, raw, kind):
+    args = build_parser().parse_args(["detect", "x.csv", "--out", "p.csv", option, raw])
+    with pytest.raises(InputError, match=f"{option} expects {kind}"):
         config_from_args(args)
 
 

@@ -201,7 +201,7 @@ def test_wind_aligned_coordinate_undoes_the_footprint_smear():
     assert np.ptp(table["distance_km"].to_numpy()[enhanced]) > 10.0
     assert np.abs(x_wind[enhanced] - 300.0).max() < 2.0 * sigma_along
     plain = detect(table)
-    aligned = detect(table, wind_aligned=True)
+    aligned = detect(table, FitConfig(wind_aligned=True))
     peak = aligned[aligned["passed"]].iloc[0]
     assert peak["distance_km"] == pytest.approx(300.0, abs=0.5)
     assert peak["sigma_km"] == pytest.approx(sigma_along, rel=0.1)
@@ -211,10 +211,10 @@ def test_wind_aligned_coordinate_undoes_the_footprint_smear():
 
 def test_wind_aligned_detection_with_noise_and_without_wind():
     table, sigma_along = oblique_plume()
-    aligned = detect(table, wind_aligned=True)
+    aligned = detect(table, FitConfig(wind_aligned=True))
     passed = aligned[aligned["passed"]]
     assert len(passed) == 1
     assert passed["sigma_km"].iloc[0] == pytest.approx(sigma_along, rel=0.3)
     # Without wind columns the option changes nothing.
     bare = table.drop(columns=["windspeed_u_met", "windspeed_v_met"])
-    pd.testing.assert_frame_equal(detect(bare, wind_aligned=True), detect(bare))
+    pd.testing.assert_frame_equal(detect(bare, FitConfig(wind_aligned=True)), detect(bare))
