@@ -92,7 +92,8 @@ def simulated_days(days: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     soundings, truths = [], []
     for day in pd.date_range("2016-08-31", periods=days):
         s, t = simulate_day(day, seed=seed, regions=list(REGIONS))
-        soundings.append(s[s["xco2_quality_flag"] == 0])
+        # distance_km restarts every day; recomputed below per orbit over the whole run.
+        soundings.append(s[s["xco2_quality_flag"] == 0].drop(columns="distance_km"))
         if len(t):
             truths.append(t)
     return normalise_soundings(pd.concat(soundings, ignore_index=True)), pd.concat(
