@@ -156,6 +156,40 @@ def test_broad_undulation_stuck_on_sigma_bound_is_rejected():
     assert res.reject_reason == "sigma_max_km"
 
 
+def frames_every_2_25_km(seed, *plumes, noise=0.7):
+    """OCO-2-like sampling: 8 soundings per frame, frames 2.25 km apart, plus plumes."""
+    x = np.repeat(np.arange(0.0, 600.0, 2.25), 8)
+    rng = np.random.default_rng(seed)
+    y = 400.0 + rng.normal(0.0, noise, x.size)
+    for center, area, sigma in plumes:
+        y += gaussian(x - center, area, sigma)
+    return x, y
+
+
+def test_unresolved_narrow_plume_passes_only_far_above_the_threshold():
+    # σ = 1 km, narrower than the 2 km bound: the fit sticks on the bound.
+    x, y = frames_every_2_25_km(1, (300.0, 6.0, 1.0), noise=0.5)
+    res = fit_window(x, y, 300.0)
+    assert res.sigma_km == pytest.approx(2.0)
+    assert res.significance > 2.0 * 30.0
+    assert res.passed and res.checks["sigma_min_km"][2]
+    # Above the threshold but below twice it: rejected as too narrow, as without a threshold.
+    stricter = fit_window(x, y, 300.0, FitConfig(significance_min=0.7 * res.significance))
+    assert stricter.reject_reason == "sigma_min_km"
+    off = fit_window(x, y, 300.0, FitConfig(significance_min=None))
+    assert off.reject_reason == "sigma_min_km"
+
+
+def test_local_start_keeps_a_narrow_plume_beside_a_broad_bump():
+    x, y = frames_every_2_25_km(2, (300.0, 45.0, 20.0), (318.0, 12.0, 2.5))
+    u = np.full(x.size, 0.7)
+    best = fit_window(x, y, 318.0, uncertainty=u)
+    assert best.sigma_km > 10.0 and not best.passed  # slid onto the broad bump
+    local = fit_window(x, y, 318.0, uncertainty=u, sigma_start_km=2.5)
+    assert local.passed and local.sigma_km < 5.0
+    assert local.center_km == pytest.approx(318.0, abs=1.5)
+
+
 def test_bounds_are_respected():
     config = FitConfig(slope_max=0.001, intercept_min=399.0, intercept_max=399.5)
     res = fit_window(X, plume(X, slope=0.05), 0.0, config)

@@ -160,6 +160,22 @@ def test_a_weak_broad_refit_does_not_hide_a_strong_narrow_candidate():
     assert len(weak) == 1
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_narrow_plume_beside_a_broad_weak_bump_is_found(seed):
+    # Frames every 2.25 km (8 soundings each): the broad bump's raw statistic beside
+    # the plume is larger, but far below its own (σ-scaled) threshold.
+    x = np.repeat(np.arange(0.0, 600.0, 2.25), 8)
+    rng = np.random.default_rng(seed)
+    y = 400.0 + gaussian(x - 300.0, 45.0, 20.0) + gaussian(x - 318.0, 12.0, 2.5)
+    table = pd.DataFrame(
+        {"distance_km": x, "xco2": y + rng.normal(0.0, 0.7, x.size), "xco2_uncertainty": 0.7}
+    )
+    passed = detect(table).query("passed")
+    assert len(passed) == 1
+    assert passed["distance_km"].iloc[0] == pytest.approx(318.0, abs=4.0)
+    assert passed["sigma_km"].iloc[0] < 6.0
+
+
 def test_real_highveld_gives_one_peak(real_data):
     df = pd.read_csv(real_data / "oco2_orbit11522_20160831_highveld_peak.csv")
     peaks = detect(df.assign(orbit=11522))
