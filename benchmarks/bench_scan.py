@@ -313,8 +313,8 @@ def dense_speeds(seed: bool = True) -> tuple[list[float], int]:
 #: Engine variants of the table: (column, configuration).
 VARIANTS = (
     ("engine", FitConfig()),
-    ("wind-aligned", FitConfig(wind_aligned=True)),
-    ("wind, σ≥1 km", FitConfig(sigma_min_km=1.0, wind_aligned=True)),
+    ("along distance_km", FitConfig(wind_aligned=False)),
+    ("engine, σ≥1 km", FitConfig(sigma_min_km=1.0)),
 )
 
 

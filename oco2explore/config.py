@@ -75,8 +75,8 @@ class FitConfig:
     wind_aligned : bool
         Scan along the wind-aligned coordinate (:func:`oco2explore.scan.wind_aligned_km`),
         which undoes the along-track smear of an oblique plume across the 8 footprints;
-        needs positions and wind, ignored without them. Off by default: it helps on
-        simulated orbits but has not been validated on real orbits with wind.
+        needs positions and wind, ignored without them. On by default: better recall and
+        precision on simulated orbits, the same single peak on the real Highveld pass.
     """
 
     half_width_km: float = 100.0
@@ -95,7 +95,7 @@ class FitConfig:
     significance_scale_km: float | None = 3.0
     quality: str = "good"
     wind_uncertainty_m_per_s: float = 1.0
-    wind_aligned: bool = False
+    wind_aligned: bool = True
 
     def __post_init__(self) -> None:
         problems = []

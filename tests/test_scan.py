@@ -186,6 +186,21 @@ def test_real_highveld_gives_one_peak(real_data):
     assert 2.0 < peak["delta_ppm"] < 6.0
 
 
+@pytest.mark.parametrize("wind_aligned", [False, True])
+def test_real_highveld_with_its_wind(real_data, wind_aligned):
+    """The published wind of the pass (u = -1.6995, v = -1.5996 m/s) and meteorology."""
+    df = pd.read_csv(real_data / "oco2_orbit11522_20160831_highveld_peak.csv").assign(
+        orbit=11522, windspeed_u_met=-1.6995, windspeed_v_met=-1.5996, psurf=848.3, tcwv=6.14
+    )
+    peaks = detect(df, FitConfig(wind_aligned=wind_aligned))
+    passed = peaks[peaks["passed"]]
+    assert len(passed) == 1
+    peak = passed.iloc[0]
+    assert geo.haversine_km(peak["latitude"], peak["longitude"], *SEED_CENTRE) < 15.0
+    assert 2.0 < peak["delta_ppm"] < 6.0
+    assert peak["emission_kg_per_s"] > 0 and np.isfinite(peak["emission_err_kg_per_s"])
+
+
 @pytest.mark.parametrize("name", ["segment_5700_6400km", "segment_6400_6700km"])
 def test_real_plume_free_segments_give_no_peak(real_data, name):
     df = pd.read_csv(real_data / f"oco2_orbit11522_20160831_{name}.csv")
@@ -216,7 +231,7 @@ def test_wind_aligned_coordinate_undoes_the_footprint_smear():
     # In distance_km the footprints see the plume over ~±6 km; aligned, within its width.
     assert np.ptp(table["distance_km"].to_numpy()[enhanced]) > 10.0
     assert np.abs(x_wind[enhanced] - 300.0).max() < 2.0 * sigma_along
-    plain = detect(table)
+    plain = detect(table, FitConfig(wind_aligned=False))
     aligned = detect(table, FitConfig(wind_aligned=True))
     peak = aligned[aligned["passed"]].iloc[0]
     assert peak["distance_km"] == pytest.approx(300.0, abs=0.5)
@@ -233,4 +248,6 @@ def test_wind_aligned_detection_with_noise_and_without_wind():
     assert passed["sigma_km"].iloc[0] == pytest.approx(sigma_along, rel=0.3)
     # Without wind columns the option changes nothing.
     bare = table.drop(columns=["windspeed_u_met", "windspeed_v_met"])
-    pd.testing.assert_frame_equal(detect(bare, FitConfig(wind_aligned=True)), detect(bare))
+    pd.testing.assert_frame_equal(
+        detect(bare, FitConfig(wind_aligned=True)), detect(bare, FitConfig(wind_aligned=False))
+    )
