@@ -1,0 +1,608 @@
+"""The explorer: an orbit view (map, window, live fit, sources) and a monthly catalogue view.
+
+:class:`Explorer` composes the widgets of this package and calls the same core
+functions as the command line (:func:`oco2explore.fit.fit_window`,
+:func:`oco2explore.scan.scan_orbit`, :mod:`oco2explore.emission`,
+:func:`oco2explore.match.nearest_sources`) with the same
+:class:`~oco2explore.config.FitConfig`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+
+from ..config import FitConfig
+from ..emission import emissions_at, kg_per_s_to_mt_per_yr
+from ..errors import InputError
+from ..fit import FitResult, fit_window
+from ..geo import haversine_km
+from ..inventory import load_inventories
+from ..match import SourceIndex, nearest_sources
+from ..scan import scan_orbit
+from .controls import Controls
+from .data import DataRoot, lite_day
+from .mapview import OrbitMap
+from .panels import SourcesPanel, download_links, result_html
+from .profile import MODEL_POINTS, ProfilePlot
+from .state import View, parse_query, view_query
+
+log = logging.getLogger(__name__)
+
+#: Environment variable naming the data root (folder or swift://...), set by ``serve``.
+DATA_ENV = "OCO2EXPLORE_DATA"
+#: Environment variable naming a file created once the first view is drawn (``serve``
+#: opens the browser then, so the first page finds a preheated kernel).
+READY_ENV = "OCO2EXPLORE_READY_FILE"
+#: The map opens on the track within this distance of the window centre, km.
+ZOOM_HALF_SPAN_KM = 250.0
+#: Candidate sources listed for one fit.
+TOP_K_SOURCES = 8
+#: Sources drawn on the orbit map: the largest ones near the orbit, above a floor.
+MAX_MAP_SOURCES = 1500
+MIN_MAP_SOURCE_T_PER_YR = 0.5e6
+#: Margin around the orbit's soundings within which sources are drawn, degrees.
+SOURCE_MARGIN_DEG = 2.0
+#: Page style: fixed-width candidate lists, compact tables.
+STYLE = """<style>
+.oco2-sources select, .oco2-peaks select, .oco2-catalogue-peaks select {
+  font-family: monospace; font-size: 12px;
+}
+.oco2-table td {padding: 1px 6px; font-size: 12px; white-space: nowrap;}
+</style>"""
+
+
+class Messages:
+    """One line of status or error text at the top of the app, and a progress bar."""
+
+    def __init__(self) -> None:
+        self.text = W.HTML()
+        self.text.add_class("oco2-message")
+        self.bar = W.IntProgress(min=0, max=1, layout=W.Layout(width="240px", visibility="hidden"))
+        self.bar.add_class("oco2-progress")
+        self.widget = W.HBox([self.bar, self.text])
+
+    def show(self, text: str, level: str = "info") -> None:
+        """Show a message (``info``, ``warning`` or ``error``)."""
+        colour = {"info": "#333", "warning": "#9a6700", "error": "#c62828"}[level]
+        self.text.value = (
+            f"<span class='oco2-{level}' style='color:{colour}'>{html.escape(text)}</span>"
+        )
+        log.info("%s: %s", level, text)  # shown in the app; the log is for the server side
+
+    @contextlib.contextmanager
+    def busy(self, text: str, steps: int = 1) -> Iterator[W.IntProgress]:
+        """Show ``text`` and a progress bar of ``steps`` while the block runs."""
+        self.bar.max, self.bar.value = max(steps, 1), 0
+        self.bar.layout.visibility = "visible"
+        self.show(f"⏳ {text}")
+        try:
+            yield self.bar
+        finally:
+            self.bar.layout.visibility = "hidden"
+
+    @contextlib.contextmanager
+    def guard(self, what: str) -> Iterator[None]:
+        """Turn any error of the block into a message (the page never dies)."""
+        try:
+            yield
+        except InputError as exc:
+            self.show(f"{what}: {exc}", "error")
+        except Exception as exc:  # noqa: BLE001 - a widget callback must not kill the app
+            log.exception("%s failed", what)
+            self.show(f"{what} failed: {type(exc).__name__}: {exc}", "error")
+
+
+class OrbitView:
+    """One orbit: soundings on the map, a draggable fit window, the live fit and its sources.
+
+    Parameters
+    ----------
+    data : DataRoot
+        The files this view may open.
+    sources : SourceIndex
+        Known emitters (inventories).
+    messages : Messages
+        Where status and errors are shown.
+    config : FitConfig, optional
+        Initial fit parameters.
+    basemap : bool
+        Add online map tiles beneath the packaged outlines.
+    """
+
+    def __init__(
+        self,
+        data: DataRoot,
+        sources: SourceIndex,
+        messages: Messages,
+        config: FitConfig | None = None,
+        basemap: bool = True,
+    ) -> None:
+        self.data = data
+        self.sources = sources
+        self.messages = messages
+        self.file: str | None = None
+        self.orbit: int | None = None
+        self.quality: str | None = None
+        self.soundings = pd.DataFrame()
+        self.track = pd.DataFrame()
+        self.peaks = pd.DataFrame()
+        self.centre_km = float("nan")
+        self.handle_latlon = (float("nan"), float("nan"))
+        self.fit: FitResult | None = None
+        self.row: dict[str, Any] = {}
+        self.candidates = pd.DataFrame()
+        self.refit_seconds = float("nan")
+        self._busy = False
+
+        self.file_select = W.Dropdown(
+            options=[(self._file_label(k), k) for k in data.files],
+            value=None,
+            description="day / file",
+            layout=W.Layout(width="430px"),
+        )
+        self.file_select.add_class("oco2-file")
+        self.orbit_select = W.Dropdown(description="orbit", layout=W.Layout(width="260px"))
+        self.orbit_select.add_class("oco2-orbit")
+        self.peak_select = W.Select(rows=5, layout=W.Layout(width="100%"))
+        self.peak_select.add_class("oco2-peaks")
+        self.rescan = W.Button(description="re-scan orbit", icon="search")
+        self.rescan.add_class("oco2-rescan")
+        self.controls = Controls(config)
+        self.map = OrbitMap(
+            self.move_to_latlon,
+            lambda peak_id: self._guarded("jump to peak", self.jump_to_peak, peak_id),
+            basemap=basemap,
+        )
+        self.profile = ProfilePlot()
+        self.result = W.HTML()
+        self.result.add_class("oco2-result")
+        self.sources_panel = SourcesPanel(self._source_chosen)
+        self.link = W.HTML()
+        self.link.add_class("oco2-link")
+        self.export = W.HTML()
+        self.export.add_class("oco2-export")
+
+        self.file_select.observe(self._file_changed, "value")
+        self.orbit_select.observe(self._orbit_changed, "value")
+        self.peak_select.observe(self._peak_chosen, "value")
+        self.rescan.on_click(lambda _: self._guarded("re-scan", self.scan))
+        self.controls.on_change(lambda: self._guarded("fit", self._config_changed))
+
+        navigation = W.VBox(
+            [
+                W.HBox([self.file_select, self.orbit_select, self.rescan]),
+                W.HTML("<b>Peaks detected on this orbit</b> <small>(choose one to jump)</small>"),
+                self.peak_select,
+            ]
+        )
+        left = W.VBox(
+            [navigation, self.map.map, self.sources_panel.widget, self.link, self.export],
+            layout=W.Layout(width="52%"),
+        )
+        self.controls.widget.layout.flex = "0 0 370px"
+        self.result.layout.flex = "1 1 auto"
+        right = W.VBox(
+            [self.profile.figure, W.HBox([self.controls.widget, self.result])],
+            layout=W.Layout(width="48%"),
+        )
+        self.widget = W.HBox([left, right])
+        self.widget.add_class("oco2-orbit-view")
+
+    # --- navigation --------------------------------------------------------------------------
+
+    @staticmethod
+    def _file_label(key: str) -> str:
+        day = lite_day(key)
+        return f"{day:%Y-%m-%d}  {key.rsplit('/', 1)[-1]}"
+
+    def _guarded(self, what: str, action: Any, *args: Any) -> None:
+        with self.messages.guard(what):
+            action(*args)
+
+    def _file_changed(self, change: dict) -> None:
+        if not self._busy and change["new"] is not None:
+            view = View(file=change["new"], config=self.controls.config)
+            self._guarded("open file", self.open, view)
+
+    def _orbit_changed(self, change: dict) -> None:
+        if not self._busy and change["new"] is not None:
+            view = View(self.file, change["new"], config=self.controls.config)
+            self._guarded("open orbit", self.open, view)
+
+    def _peak_chosen(self, change: dict) -> None:
+        if not self._busy and change["new"] is not None:
+            self._guarded("jump to peak", self.jump_to_peak, change["new"])
+
+    def open(self, view: View) -> None:
+        """Show ``view``: load its file and orbit if needed, place the window, refit.
+
+        Missing parts of the view keep the current value (file, parameters) or take
+        a default (the root's default orbit; the strongest peak, else the orbit's middle).
+        """
+        if view.config != self.controls.config:
+            self.controls.set_config(view.config)
+        config = self.controls.config
+        default_file, default_orbit = self.data.default_view()
+        file = view.file or self.file or default_file
+        if file not in self.data.files:
+            raise InputError(f"{file!r} is not a file of the data root {self.data.label}")
+        self._busy = True
+        try:
+            with self.messages.busy(f"loading {file.rsplit('/', 1)[-1]}", steps=3) as bar:
+                soundings = self.data.soundings(file, config.quality)
+                if soundings.empty:
+                    raise InputError(f"no soundings of quality {config.quality!r}", path=file)
+                bar.value = 1
+                orbits = soundings["orbit"].value_counts().sort_index()
+                orbit = view.orbit
+                if orbit is None:
+                    orbit = default_orbit if default_orbit in orbits.index else int(orbits.index[0])
+                if orbit not in orbits.index:
+                    raise InputError(f"orbit {orbit} is not in this file", path=file)
+                file_changed = file != self.file
+                if file_changed:
+                    self.file = file
+                    self.file_select.value = file
+                    self.orbit_select.options = [
+                        (f"{o} ({n:,} soundings)", int(o)) for o, n in orbits.items()
+                    ]
+                self.orbit_select.value = orbit
+                if orbit != self.orbit or config.quality != self.quality or file_changed:
+                    self._load_orbit(soundings, orbit, config.quality)
+                bar.value = 2
+                self.scan()
+                bar.value = 3
+        finally:
+            self._busy = False
+        centre = view.centre_km
+        if centre is None:
+            centre = self._strongest_peak_km()
+        self.move_to_km(centre)
+        self.map.zoom_to(*self.track_near(self.centre_km, ZOOM_HALF_SPAN_KM))
+        n_passed = int(self.peaks["passed"].sum()) if len(self.peaks) else 0
+        self.messages.show(
+            f"{self.data.label}: {self._file_label(file)}, orbit {orbit}, "
+            f"{len(self.soundings):,} soundings, {n_passed} peaks passed"
+        )
+
+    def _strongest_peak_km(self) -> float:
+        """Where a view opens: the most significant passed peak, else the most significant
+        peak, else the middle of the orbit (km)."""
+        if len(self.peaks) == 0:
+            return float(self.soundings["distance_km"].median())
+        ranked = self.peaks.sort_values(["passed", "significance"], ascending=False)
+        return float(ranked["distance_km"].iloc[0])
+
+    def _config_changed(self) -> None:
+        config = self.controls.config
+        if config.quality != self.quality:
+            self.open(View(self.file, self.orbit, self.centre_km, config))
+        else:
+            self.refit()
+
+    def _load_orbit(self, soundings: pd.DataFrame, orbit: int, quality: str) -> None:
+        one = soundings[soundings["orbit"] == orbit].sort_values("distance_km", kind="stable")
+        self.orbit = orbit
+        self.quality = quality
+        self.soundings = one.reset_index(drop=True)
+        # Frame centres: the track without the footprints' cross-track zig-zag.
+        self.track = (
+            self.soundings.groupby("distance_km", sort=True)[["latitude", "longitude"]]
+            .mean()
+            .reset_index()
+        )
+        self.map.show_soundings(self.soundings)
+        self.map.show_sources(self._sources_near(self.soundings))
+
+    def track_near(self, centre_km: float, half_span_km: float) -> tuple[np.ndarray, np.ndarray]:
+        """Latitudes and longitudes (degrees) of the track within ``half_span_km`` of a point."""
+        near = self.track[(self.track["distance_km"] - centre_km).abs() <= half_span_km]
+        return near["latitude"].to_numpy(), near["longitude"].to_numpy()
+
+    def _sources_near(self, soundings: pd.DataFrame) -> pd.DataFrame:
+        table = self.sources.sources
+        lat, lon = soundings["latitude"], soundings["longitude"]
+        inside = table["latitude"].between(
+            lat.min() - SOURCE_MARGIN_DEG, lat.max() + SOURCE_MARGIN_DEG
+        )
+        inside &= table["longitude"].between(
+            lon.min() - SOURCE_MARGIN_DEG, lon.max() + SOURCE_MARGIN_DEG
+        )
+        inside &= table["emission_t_per_yr"] >= MIN_MAP_SOURCE_T_PER_YR
+        return table[inside].nlargest(MAX_MAP_SOURCES, "emission_t_per_yr")
+
+    def scan(self) -> None:
+        """Detect the orbit's peaks with the current parameters (as ``oco2explore detect``)."""
+        config = self.controls.config
+        self.peaks = scan_orbit(self.soundings, config) if len(self.soundings) else pd.DataFrame()
+        self.map.show_peaks(self.peaks)
+        options = []
+        for _, p in self.peaks.sort_values("distance_km").iterrows():
+            mark = "✔" if p["passed"] else "✘"
+            options.append(
+                (
+                    f"{mark} {p['distance_km']:8.1f} km  Δ {p['delta_ppm']:5.2f} ppm  "
+                    f"σ {p['sigma_km']:5.1f} km  {p['emission_mt_per_yr']:6.2f} Mt/yr",
+                    str(p["peak_id"]),
+                )
+            )
+        self._busy, busy = True, self._busy
+        try:
+            self.peak_select.options = options
+            self.peak_select.value = None
+        finally:
+            self._busy = busy
+
+    def jump_to_peak(self, peak_id: str) -> None:
+        """Centre the window on a detected peak of this orbit."""
+        match = self.peaks[self.peaks["peak_id"].astype(str) == str(peak_id)]
+        if match.empty:
+            raise InputError(f"peak {peak_id} is not on this orbit")
+        self.move_to_km(float(match["distance_km"].iloc[0]))
+        self.map.map.center = self._position(self.centre_km)
+
+    def move_to_latlon(self, lat: float, lon: float) -> None:
+        """Snap the window to the sounding nearest to (lat, lon) (degrees) and refit."""
+        with self.messages.guard("move window"):
+            d = haversine_km(lat, lon, self.soundings["latitude"], self.soundings["longitude"])
+            self._move_to(int(np.argmin(d)))
+
+    def move_to_km(self, centre_km: float) -> None:
+        """Snap the window to the sounding nearest to ``centre_km`` along track and refit."""
+        distance = self.soundings["distance_km"].to_numpy()
+        i = int(np.clip(np.searchsorted(distance, centre_km), 1, len(distance) - 1))
+        self._move_to(
+            i - 1 if abs(distance[i - 1] - centre_km) <= abs(distance[i] - centre_km) else i
+        )
+
+    def _move_to(self, index: int) -> None:
+        """Centre the window on the ``index``-th sounding of the orbit, put the handle on it."""
+        sounding = self.soundings.iloc[index]
+        self.centre_km = float(sounding["distance_km"])
+        self.handle_latlon = (float(sounding["latitude"]), float(sounding["longitude"]))
+        self.refit()
+
+    # --- the live fit --------------------------------------------------------------------------
+
+    def _window(self, half_width_km: float) -> slice:
+        distance = self.soundings["distance_km"].to_numpy()
+        lo = np.searchsorted(distance, self.centre_km - half_width_km, side="left")
+        hi = np.searchsorted(distance, self.centre_km + half_width_km, side="right")
+        return slice(int(lo), int(hi))
+
+    def refit(self) -> None:
+        """Fit the window with the current parameters and redraw everything that depends on it."""
+        start = time.perf_counter()
+        config = self.controls.config
+        window = self.soundings.iloc[self._window(config.half_width_km)]
+        x = window["distance_km"].to_numpy()
+        y = window["xco2"].to_numpy()
+        unc = window["xco2_uncertainty"].to_numpy() if "xco2_uncertainty" in window else None
+        fit = fit_window(x, y, self.centre_km, config, uncertainty=unc)
+        self.fit = fit
+        self.row = {**fit.to_dict(), **self._emission(fit, config)}
+        self.row.pop("checks", None)
+        self._draw(window, fit, config)
+        self.refit_seconds = time.perf_counter() - start
+
+    def _emission(self, fit: FitResult, config: FitConfig) -> dict[str, Any]:
+        """Wind, psurf, tcwv at the fitted centre and the emission (as the peak table has them)."""
+        at = fit.center_km if np.isfinite(fit.center_km) else self.centre_km
+        flux = emissions_at(
+            self.soundings,
+            [at],
+            [fit.amplitude],
+            [fit.amplitude_err],
+            config.wind_uncertainty_m_per_s,
+        ).iloc[0]
+        out = {k: float(v) for k, v in flux.items()}
+        out["emission_err_mt_per_yr"] = float(kg_per_s_to_mt_per_yr(out["emission_err_kg_per_s"]))
+        nearest = int(np.argmin(np.abs(self.soundings["distance_km"].to_numpy() - at)))
+        for name in ("psurf", "tcwv"):
+            if name in self.soundings:
+                out[name] = float(self.soundings[name].iloc[nearest])
+        return out
+
+    def _draw(self, window: pd.DataFrame, fit: FitResult, config: FitConfig) -> None:
+        half = config.half_width_km
+        x = window["distance_km"].to_numpy()
+        grid = np.linspace(self.centre_km - half, self.centre_km + half, MODEL_POINTS)
+        curves = (
+            (
+                (grid - self.centre_km, fit.model(grid)),
+                (grid - self.centre_km, fit.background(grid)),
+            )
+            if np.isfinite(fit.amplitude)
+            else (None, None)
+        )
+        peaks_km = (
+            self.peaks["distance_km"].to_numpy() - self.centre_km
+            if len(self.peaks)
+            else np.zeros(0)
+        )
+        self.profile.show(
+            x - self.centre_km,
+            window["xco2"].to_numpy(),
+            half,
+            *curves,
+            peaks_km[np.abs(peaks_km) <= half],
+        )
+        self.result.value = result_html(self.row, fit.checks)
+        track = self.track[(self.track["distance_km"] - self.centre_km).abs() <= half]
+        wind = (self.row.get("windspeed_u"), self.row.get("windspeed_v"))
+        self.map.show_window(
+            self.handle_latlon,
+            track[["latitude", "longitude"]].to_numpy(),
+            wind if None not in wind else None,
+        )
+        # Sources are sought around the fitted plume centre, not the handle.
+        self._show_sources(
+            self._position(fit.center_km if np.isfinite(fit.center_km) else self.centre_km)
+        )
+        stem = f"oco2explore_fit_{self.orbit}_{self.centre_km:.0f}km"
+        self.export.value = download_links(self.record(), stem)
+        # The link goes last: tests and benchmarks take its change as "page up to date".
+        query = view_query(View(self.file, self.orbit, self.centre_km, config))
+        self.link.value = (
+            f"<a class='oco2-deeplink' href='?{html.escape(query)}' target='_blank'>"
+            f"link to this view</a> <small><code>?{html.escape(query)}</code></small>"
+        )
+
+    def _position(self, km: float) -> tuple[float, float]:
+        track = self.track
+        lat = float(np.interp(km, track["distance_km"], track["latitude"]))
+        lon = float(np.interp(km, track["distance_km"], track["longitude"]))
+        return lat, lon
+
+    def _show_sources(self, centre: tuple[float, float]) -> None:
+        row = self.row
+        self.candidates = nearest_sources(
+            centre[0],
+            centre[1],
+            _float(row.get("windspeed_u")),
+            _float(row.get("windspeed_v")),
+            self.sources,
+            top_k=TOP_K_SOURCES,
+            sigma_km=_float(row.get("sigma_km")),
+            delta_ppm=_float(row.get("delta_ppm")),
+            wind_perp=_float(row.get("wind_perp")),
+            psurf=_float(row.get("psurf")),
+            tcwv=_float(row.get("tcwv")),
+        )
+        self.sources_panel.show(self.candidates, _float(row.get("delta_ppm")))
+        self.map.highlight(None, None)
+
+    def _source_chosen(self, row: pd.Series | None) -> None:
+        if row is None:
+            self.map.highlight(None, None)
+        else:
+            self.map.highlight(row["source_latitude"], row["source_longitude"])
+
+    def record(self) -> dict[str, Any]:
+        """The current fit as plain data: where, with which parameters, result, checks, sources."""
+        fit = self.fit
+        return {
+            "file": self.file,
+            "orbit": self.orbit,
+            "centre_km": self.centre_km,
+            "link": view_query(View(self.file, self.orbit, self.centre_km, self.controls.config)),
+            **{k: _plain(v) for k, v in self.row.items()},
+            "checks": {k: [_plain(x) for x in v] for k, v in (fit.checks if fit else {}).items()},
+            "config": self.controls.config.to_dict(),
+            "sources": [
+                {k: _plain(v) for k, v in r.items()}
+                for r in self.candidates.to_dict(orient="records")
+            ],
+        }
+
+
+def _float(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if value is pd.NA:
+        return None
+    return value
+
+
+class Explorer:
+    """The whole app: an orbit tab and a catalogue tab over one data root.
+
+    Parameters
+    ----------
+    data : str, Path, DataRoot or None
+        Folder, ``swift://container/prefix`` or an opened root; the demo data when
+        ``None``.
+    inventories : sequence
+        Inventory names or files for the sources (default the packaged CoCO2 table).
+    config : FitConfig, optional
+        Initial fit parameters.
+    basemap : bool
+        Add online map tiles beneath the packaged outlines.
+    """
+
+    def __init__(
+        self,
+        data: Any = None,
+        inventories: tuple[str, ...] = ("coco2",),
+        config: FitConfig | None = None,
+        basemap: bool = True,
+    ) -> None:
+        from .catalogue import CatalogueView
+
+        self.messages = Messages()
+        self._started: str | None = None
+        title = W.HTML("<h2 style='margin:4px 0'>oco2explore — CO₂ hot spots in OCO-2 data</h2>")
+        self.widget = W.VBox([title, self.messages.widget, W.HTML(STYLE)])
+        self.widget.add_class("oco2-explorer")
+        self.orbit: OrbitView | None = None
+        # A data root that cannot be opened leaves a page with the reason, not a traceback.
+        with self.messages.guard("open data"):
+            self.data = data if isinstance(data, DataRoot) else DataRoot(data)
+            self.sources = SourceIndex(load_inventories(list(inventories)))
+            self.orbit = OrbitView(self.data, self.sources, self.messages, config, basemap)
+            self.catalogue = CatalogueView(
+                self.data, self.sources, self.messages, self.orbit.controls, self.open_peak, basemap
+            )
+            self.tabs = W.Tab(children=[self.orbit.widget, self.catalogue.widget])
+            self.tabs.titles = ("Orbit", "Catalogue")
+            self.tabs.observe(self._tab_changed, "selected_index")
+            self.widget.children = [*self.widget.children, self.tabs]
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> Explorer:
+        """The explorer on the data root named by ``$OCO2EXPLORE_DATA`` (demo data if unset)."""
+        return cls(os.environ.get(DATA_ENV) or None, **kwargs)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _tab_changed(self, change: dict) -> None:
+        if change["new"] == 1:
+            with self.messages.guard("catalogue"):
+                self.catalogue.refresh()
+
+    def start(self, query: str | None = None) -> None:
+        """Open the view of a deep link (the Voilà query string), else the default view.
+
+        Calling it again with the same query does nothing, so the notebook may
+        call it before and after Voilà hands over the page's query string.
+        """
+        query = (query or "").lstrip("?")
+        if query == self._started or self.orbit is None:
+            return
+        self._started = query
+        view, problems = parse_query(query, self.orbit.controls.config)
+        with self.messages.guard("open link"):
+            if view.file is not None and view.file not in self.data.files:
+                problems.append(f"link file {view.file!r} is not in the data root; ignored")
+                view = View(None, None, None, view.config)
+            self.orbit.open(view)
+        if problems:
+            self.messages.show("; ".join(problems), "warning")
+        if os.environ.get(READY_ENV):
+            Path(os.environ[READY_ENV]).touch()
+
+    def open_peak(self, file: str, orbit: int, centre_km: float) -> None:
+        """Switch to the orbit tab at a peak (called by the catalogue)."""
+        self.tabs.selected_index = 0
+        with self.messages.guard("open peak"):
+            self.orbit.open(View(file, orbit, centre_km, self.orbit.controls.config))

@@ -1,0 +1,122 @@
+"""The profile plot: XCO2 against along-track distance in the window, with the live fit."""
+
+from __future__ import annotations
+
+import bqplot as bq
+import ipywidgets as W
+import numpy as np
+
+#: Points on which the fitted model is drawn.
+MODEL_POINTS = 241
+
+
+class ProfilePlot:
+    """bqplot figure of one window, x in km from the window centre.
+
+    Marks: the soundings (dots), the Gaussian + background fit (red line), the
+    background alone (dashed), the window edges (grey verticals) and the orbit's
+    detected peaks inside the view (triangles at the top).
+    """
+
+    def __init__(self) -> None:
+        self.x_scale = bq.LinearScale()
+        self.y_scale = bq.LinearScale()
+        scales = {"x": self.x_scale, "y": self.y_scale}
+        self.points = bq.Scatter(
+            x=np.zeros(0),
+            y=np.zeros(0),
+            scales=scales,
+            default_size=10,
+            colors=["#31688e"],
+            opacities=[0.6],
+            stroke_width=0,
+            display_legend=True,
+            labels=["soundings"],
+        )
+        self.model = bq.Lines(
+            x=np.zeros(0),
+            y=np.zeros(0),
+            scales=scales,
+            colors=["#e53935"],
+            stroke_width=2.5,
+            display_legend=True,
+            labels=["Gaussian + background"],
+        )
+        self.background = bq.Lines(
+            x=np.zeros(0),
+            y=np.zeros(0),
+            scales=scales,
+            colors=["#333333"],
+            line_style="dashed",
+            display_legend=True,
+            labels=["background"],
+        )
+        self.edges = bq.Lines(
+            x=np.zeros((2, 2)), y=np.zeros((2, 2)), scales=scales, colors=["#9e9e9e"]
+        )
+        self.peaks = bq.Scatter(
+            x=np.zeros(0),
+            y=np.zeros(0),
+            scales=scales,
+            marker="triangle-down",
+            colors=["#e53935"],
+            default_size=64,
+            display_legend=True,
+            labels=["detected peaks"],
+        )
+        axes = [
+            bq.Axis(scale=self.x_scale, label="along-track distance from the window centre (km)"),
+            bq.Axis(
+                scale=self.y_scale,
+                side="left",
+                label="XCO2 (ppm)",
+                tick_format=".1f",
+            ),
+        ]
+        self.figure = bq.Figure(
+            marks=[self.points, self.background, self.model, self.edges, self.peaks],
+            axes=axes,
+            legend_location="top-left",
+            fig_margin={"top": 20, "bottom": 45, "left": 60, "right": 15},
+            layout=W.Layout(height="330px", width="100%"),
+            animation_duration=0,
+        )
+        self.figure.add_class("oco2-profile")
+
+    def show(
+        self,
+        x_km: np.ndarray,
+        xco2: np.ndarray,
+        half_width_km: float,
+        model: tuple[np.ndarray, np.ndarray] | None,
+        background: tuple[np.ndarray, np.ndarray] | None,
+        peaks_km: np.ndarray,
+    ) -> None:
+        """Redraw the window.
+
+        Parameters
+        ----------
+        x_km, xco2 : ndarray
+            Soundings in the window: km from the centre, ppm.
+        half_width_km : float
+            Window half-width, km (the edges are drawn at ±half_width_km).
+        model, background : (x_km, ppm) or None
+            Fitted curves on a fine grid; ``None`` when the fit failed.
+        peaks_km : ndarray
+            Positions of detected peaks inside the window, km from the centre.
+        """
+        finite = xco2[np.isfinite(xco2)]
+        lo, hi = (float(np.min(finite)), float(np.max(finite))) if finite.size else (0.0, 1.0)
+        pad = max(0.05 * (hi - lo), 0.2)
+        lo, hi = lo - pad, hi + pad
+        with self.figure.hold_sync():
+            self.x_scale.min, self.x_scale.max = -float(half_width_km), float(half_width_km)
+            self.y_scale.min, self.y_scale.max = lo, hi
+            self.points.x, self.points.y = x_km, xco2
+            empty = (np.zeros(0), np.zeros(0))
+            self.model.x, self.model.y = model if model is not None else empty
+            self.background.x, self.background.y = background if background is not None else empty
+            self.edges.x = np.array([[-half_width_km] * 2, [half_width_km] * 2], dtype=float)
+            self.edges.y = np.array([[lo, hi], [lo, hi]])
+            self.peaks.x = np.asarray(peaks_km, dtype=float)
+            self.peaks.y = np.full(len(peaks_km), hi - 0.5 * pad)
