@@ -481,21 +481,9 @@ def _peak_rows(orb: pd.DataFrame, fits: list[FitResult], config: FitConfig) -> p
     return _typed(rows)
 
 
+#: Peak-table columns that come straight from a :class:`FitResult` (CONTRACT order).
 _FIT_FIELDS = (
-    "slope",
-    "intercept",
-    "amplitude",
-    "sigma_km",
-    "delta_ppm",
-    "amplitude_err",
-    "sigma_km_err",
-    "delta_ppm_err",
-    "r",
-    "r2",
-    "significance",
-    "n_soundings",
-    "n_left",
-    "n_right",
+    *PEAK_COLUMNS[PEAK_COLUMNS.index("slope") : PEAK_COLUMNS.index("n_right") + 1],
     "passed",
     "reject_reason",
 )
