@@ -10,9 +10,9 @@ computes ``distance_km`` over the whole run (an orbit crossing midnight UTC is s
 between two days: per-day distances would overlap), keeps the good soundings, runs
 :func:`oco2explore.scan.detect` in the :data:`VARIANTS` (defaults of
 :class:`~oco2explore.config.FitConfig`, which scan along the wind-aligned coordinate;
-along ``distance_km`` as the seed did; the defaults with ``sigma_min_km = 1``) and the seed procedure (``seed_baseline.py``, skipped with
-``--no-seed``), and prints one table. Several seeds
-are pooled (orbit numbers of the k-th seed are offset by k·:data:`SEED_ORBIT_OFFSET`).
+along ``distance_km`` as the seed did; the defaults with ``sigma_min_km = 1``) and the
+seed procedure (``seed_baseline.py``, skipped with ``--no-seed``), and prints one table.
+Several seeds are pooled (orbit numbers of the k-th seed are offset by k·:data:`SEED_ORBIT_OFFSET`).
 ``--list`` also prints every missed target plume and every false passed peak of the
 default engine, with what the engine made of it (nearest refit: offset, σ,
 significance, reject reason).
