@@ -42,7 +42,7 @@ test: install browser swift-venv lint
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python benchmarks/bench_scan.py
+	for b in io scan match pipeline app; do $(BIN)/python benchmarks/bench_$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(SWIFT_VENV) .pytest_cache .ruff_cache build *.egg-info
