@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import FitConfig
-from .errors import InputError
+from .errors import InputError, SchemaError
 
 log = logging.getLogger("oco2explore")
 
@@ -116,7 +116,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def _cmd_extract(args: argparse.Namespace) -> int:
     from .lite import extract
+    from .tableio import table_suffix
 
+    table_suffix(args.out)
     failures = extract(args.files, args.out, quality=args.quality, progress=not args.quiet)
     for path, reason in failures:
         print(f"failed: {path}: {reason}", file=sys.stderr)
@@ -126,8 +128,9 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 def _cmd_detect(args: argparse.Namespace) -> int:
     from .scan import detect
     from .soundings import read_soundings
-    from .tableio import write_table
+    from .tableio import table_suffix, write_table
 
+    table_suffix(args.out)
     config = config_from_args(args)
     soundings = read_soundings(args.soundings, quality=config.quality)
     peaks = detect(soundings, config, progress=not args.quiet)
@@ -141,12 +144,16 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 def _cmd_match(args: argparse.Namespace) -> int:
     from .inventory import load_inventories
     from .match import MatchConfig, match_peaks
-    from .tableio import read_table, read_table_metadata, write_table
+    from .tableio import read_table, read_table_metadata, table_suffix, write_table
 
+    table_suffix(args.out)
     peaks = read_table(args.peaks)
     sources = load_inventories(args.inventory or ["coco2"])
     config = MatchConfig()
-    matched = match_peaks(peaks, sources, top_k=args.top_k, config=config)
+    try:
+        matched = match_peaks(peaks, sources, top_k=args.top_k, config=config)
+    except SchemaError as exc:  # name the file the bad peak table came from
+        raise SchemaError(exc.reason, path=args.peaks) from exc
     meta = read_table_metadata(args.peaks)
     meta["inventories"] = sorted(set(sources["inventory"].astype(str)))
     meta["match_config"] = config.to_dict()

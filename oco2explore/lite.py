@@ -352,7 +352,7 @@ def extract(
         try:
             frames.append(read_lite_file(path, quality=quality))
         except LiteFormatError as exc:
-            log.warning("%s", exc)
+            log.debug("%s", exc)  # the caller lists failures (the CLI: one line each)
             failures.append((path, exc.reason))
     table = _combine(frames, None)
     meta = {

@@ -377,7 +377,7 @@ def match_peaks(
         raise InputError(f"top_k must be >= 1, got {top_k}")
     for column in ("latitude", "longitude"):
         if column not in peaks:
-            raise SchemaError(f"peak table: missing column {column!r}")
+            raise SchemaError(f"missing column {column!r} in peak table")
     config = config or MatchConfig()
     index = _as_index(sources)
     peaks = peaks.reset_index(drop=True)

@@ -62,7 +62,12 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def _suffix(path: Path) -> str:
+def table_suffix(path: str | Path) -> str:
+    """The table format of ``path`` (``.parquet``, ``.pq`` or ``.csv``), else :class:`InputError`.
+
+    Call it before long work whose result goes to ``path``, so a wrong name fails at once.
+    """
+    path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise InputError(
@@ -90,7 +95,7 @@ def write_table(df: pd.DataFrame, path: str | Path, metadata: dict[str, Any] | N
         The written path.
     """
     path = Path(path)
-    suffix = _suffix(path)
+    suffix = table_suffix(path)
     if suffix == ".csv":
         with atomic_path(path) as tmp:
             df.to_csv(tmp, index=False)
@@ -117,7 +122,7 @@ def _sidecar(path: Path) -> Path:
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a Parquet or CSV table; a bad file raises :class:`InputError` naming it."""
     path = Path(path)
-    suffix = _suffix(path)
+    suffix = table_suffix(path)
     if not path.is_file():
         raise InputError("no such file", path=path)
     try:
@@ -132,7 +137,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
 def read_table_metadata(path: str | Path) -> dict[str, Any]:
     """Provenance stored with a table by :func:`write_table` (empty dict if none)."""
     path = Path(path)
-    if _suffix(path) == ".csv":
+    if table_suffix(path) == ".csv":
         side = _sidecar(path)
         return json.loads(side.read_text(encoding="utf-8")) if side.is_file() else {}
     import pyarrow.parquet as pq

@@ -71,3 +71,17 @@ def test_unreadable_input_names_the_file(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.splitlines() == [err] and "missing.parquet" in err
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_wrong_output_format_fails_before_any_work(tmp_path, capsys):
+    missing_input = tmp_path / "not-read.parquet"  # would be exit 2 too, but later
+    assert main(["detect", str(missing_input), "--out", str(tmp_path / "p.xlsx")]) == 2
+    assert "p.xlsx: unknown table format" in capsys.readouterr().err
+
+
+def test_bad_peak_table_names_its_file(tmp_path, capsys):
+    bad = tmp_path / "peaks.csv"
+    bad.write_text("a,b\n1,2\n")
+    assert main(["match", str(bad), "--out", str(tmp_path / "m.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("peaks.csv: missing column 'latitude' in peak table")
