@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from .geo import bearing_deg
+from .geo import bearing_deg, lat_lon_of_vectors, unit_vectors
 
 #: Molar mass of CO2, g/mol (IUPAC standard atomic weights: C 12.0107, O 15.9994).
 M_CO2_G_PER_MOL = 44.0095
@@ -207,16 +207,11 @@ def mean_position(
         Soundings in each interval.
     """
     x = np.asarray(distance_km, dtype=float)
-    lam, phi = np.radians(np.asarray(longitude, float)), np.radians(np.asarray(latitude, float))
-    vec = np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
-    cum = np.vstack([np.zeros(3), np.cumsum(vec, axis=0)])
+    cum = np.vstack([np.zeros(3), np.cumsum(unit_vectors(latitude, longitude), axis=0)])
     i0 = np.searchsorted(x, np.asarray(lo_km, dtype=float), side="left")
     i1 = np.searchsorted(x, np.asarray(hi_km, dtype=float), side="right")
-    s = cum[i1] - cum[i0]
     count = i1 - i0
-    with np.errstate(invalid="ignore"):
-        lat = np.degrees(np.arctan2(s[:, 2], np.hypot(s[:, 0], s[:, 1])))
-        lon = np.degrees(np.arctan2(s[:, 1], s[:, 0]))
+    lat, lon = lat_lon_of_vectors(cum[i1] - cum[i0])
     empty = count <= 0
     return np.where(empty, np.nan, lat), np.where(empty, np.nan, lon), count
 
@@ -288,8 +283,9 @@ def emissions_at(
     Returns
     -------
     DataFrame
-        ``windspeed_u, windspeed_v, wind_perp, emission_kg_per_s,
-        emission_err_kg_per_s, emission_mt_per_yr``, one row per centre.
+        ``windspeed_u, windspeed_v, wind_perp, psurf, tcwv, emission_kg_per_s,
+        emission_err_kg_per_s, emission_mt_per_yr, emission_err_mt_per_yr``, one row
+        per centre (the peak table keeps the CONTRACT columns of these).
     """
     at = np.asarray(center_km, dtype=float)
     x = soundings["distance_km"].to_numpy(dtype=float)
@@ -307,16 +303,20 @@ def emissions_at(
     else:
         heading = nan
     perp = wind_perpendicular(u, v, heading)
+    psurf, tcwv = column("psurf"), column("tcwv")
     flux, err = cross_sectional_flux(
-        amplitude, column("psurf"), column("tcwv"), perp, amplitude_err, wind_uncertainty_m_per_s
+        amplitude, psurf, tcwv, perp, amplitude_err, wind_uncertainty_m_per_s
     )
     return pd.DataFrame(
         {
             "windspeed_u": u,
             "windspeed_v": v,
             "wind_perp": perp,
+            "psurf": psurf,
+            "tcwv": tcwv,
             "emission_kg_per_s": flux,
             "emission_err_kg_per_s": err,
             "emission_mt_per_yr": kg_per_s_to_mt_per_yr(flux),
+            "emission_err_mt_per_yr": kg_per_s_to_mt_per_yr(err),
         }
     )

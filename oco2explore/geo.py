@@ -79,6 +79,14 @@ def unit_vectors(lat: ArrayLike, lon: ArrayLike) -> NDArray:
     return np.column_stack([np.cos(p) * np.cos(lam), np.cos(p) * np.sin(lam), np.sin(p)])
 
 
+def lat_lon_of_vectors(vectors: NDArray) -> tuple[NDArray, NDArray]:
+    """Latitude and longitude (degrees) of (n, 3) vectors, which need not be unit length
+    (sums of :func:`unit_vectors` give mean positions that are right across ±180°)."""
+    x, y, z = np.asarray(vectors, dtype=float).T
+    with np.errstate(invalid="ignore"):
+        return np.degrees(np.arctan2(z, np.hypot(x, y))), np.degrees(np.arctan2(y, x))
+
+
 def chord_from_km(distance_km: float | NDArray) -> float | NDArray:
     """Chord length on the unit sphere for a great-circle distance in km."""
     return 2.0 * np.sin(np.asarray(distance_km) / (2.0 * EARTH_RADIUS_KM))

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .config import QUALITY_POLICIES
 from .errors import InputError, LiteFormatError
 from .schema import SOUNDING_COLUMNS
 from .soundings import NETCDF_SUFFIXES, normalise_soundings
@@ -35,8 +36,6 @@ log = logging.getLogger(__name__)
 #: Fill value of the float variables of Lite files.
 FILL_VALUE = -999999.0
 
-#: Quality policies: "good" keeps ``xco2_quality_flag == 0``, "all" keeps every sounding.
-QUALITY_POLICIES = ("good", "all")
 
 #: Sounding-table column -> (Lite variable path, NetCDF dtype, units, long name).
 #: ``psurf_apriori`` is the B9/B11 name; see :data:`PSURF_APRIORI_B10`.

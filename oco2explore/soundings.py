@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, SchemaError
-from .geo import along_track_km, bearing_deg, haversine_km, unit_vectors
+from .geo import along_track_km, bearing_deg, haversine_km, lat_lon_of_vectors, unit_vectors
 from .schema import SOUNDING_COLUMNS, SOUNDING_REQUIRED
 from .tableio import read_table
 
@@ -28,12 +28,6 @@ def frame_id(sounding_id: np.ndarray | pd.Series) -> np.ndarray:
     return np.asarray(sounding_id, dtype=np.int64) // 10
 
 
-def _lat_lon(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Latitude and longitude (degrees) of (n, 3) vectors (need not be unit length)."""
-    x, y, z = vectors.T
-    return np.degrees(np.arctan2(z, np.hypot(x, y))), np.degrees(np.arctan2(y, x))
-
-
 def _smooth_heading_deg(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Track direction (degrees) at each point, from the mean positions of the k points
     before and after it, with k doubled until their median distance is >= HEADING_CHORD_KM.
@@ -48,8 +42,8 @@ def _smooth_heading_deg(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     k = 4
     while True:
         lo, hi = np.maximum(idx - k, 0), np.minimum(idx + k + 1, n)
-        lat_b, lon_b = _lat_lon(cum[idx + 1] - cum[lo])
-        lat_a, lon_a = _lat_lon(cum[hi] - cum[idx])
+        lat_b, lon_b = lat_lon_of_vectors(cum[idx + 1] - cum[lo])
+        lat_a, lon_a = lat_lon_of_vectors(cum[hi] - cum[idx])
         if k >= n or np.median(haversine_km(lat_b, lon_b, lat_a, lon_a)) >= HEADING_CHORD_KM:
             return bearing_deg(lat_b, lon_b, lat_a, lon_a)
         k *= 2

@@ -81,6 +81,11 @@ def test_emissions_at_centres_of_an_orbit():
     np.testing.assert_allclose(
         out["emission_mt_per_yr"], emission.kg_per_s_to_mt_per_yr(out["emission_kg_per_s"])
     )
+    np.testing.assert_allclose(
+        out["emission_err_mt_per_yr"],
+        emission.kg_per_s_to_mt_per_yr(out["emission_err_kg_per_s"]),
+    )
+    np.testing.assert_allclose(out[["psurf", "tcwv"]], [[900.0, 10.0], [900.0, 10.0]])
 
 
 def test_emissions_without_meteorology_are_nan():

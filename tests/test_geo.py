@@ -36,3 +36,11 @@ def test_track_heading_of_a_southbound_track():
 def test_chord_matches_unit_vectors():
     u = geo.unit_vectors([0, 0], [0, 1])
     assert np.linalg.norm(u[0] - u[1]) == pytest.approx(geo.chord_from_km(111.195), rel=1e-4)
+
+
+def test_lat_lon_of_vectors_inverts_unit_vectors_across_the_dateline():
+    lat, lon = geo.lat_lon_of_vectors(geo.unit_vectors([10.0, -45.0], [179.5, -120.0]))
+    np.testing.assert_allclose(lat, [10.0, -45.0], atol=1e-9)
+    np.testing.assert_allclose(lon, [179.5, -120.0], atol=1e-9)
+    mean_lat, mean_lon = geo.lat_lon_of_vectors(geo.unit_vectors([0, 0], [179.0, -179.0]).sum(0))
+    assert abs(mean_lat) < 1e-9 and abs(abs(mean_lon) - 180.0) < 1e-9

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import FitConfig
-from ..emission import emissions_at, kg_per_s_to_mt_per_yr
+from ..emission import emissions_at
 from ..errors import InputError
 from ..fit import FitResult, fit_window
 from ..geo import haversine_km
@@ -406,13 +406,7 @@ class OrbitView:
             [fit.amplitude_err],
             config.wind_uncertainty_m_per_s,
         ).iloc[0]
-        out = {k: float(v) for k, v in flux.items()}
-        out["emission_err_mt_per_yr"] = float(kg_per_s_to_mt_per_yr(out["emission_err_kg_per_s"]))
-        nearest = int(np.argmin(np.abs(self.soundings["distance_km"].to_numpy() - at)))
-        for name in ("psurf", "tcwv"):
-            if name in self.soundings:
-                out[name] = float(self.soundings[name].iloc[nearest])
-        return out
+        return {k: float(v) for k, v in flux.items()}
 
     def _draw(self, window: pd.DataFrame, fit: FitResult, config: FitConfig) -> None:
         half = config.half_width_km
