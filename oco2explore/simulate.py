@@ -43,7 +43,6 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Iterable, Sequence
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +64,7 @@ from .geo import (
     haversine_km,
     unit_vectors,
 )
+from .inventory import load_coco2
 from .lite import BUILD_IDS, write_lite_file
 from .soundings import normalise_soundings
 from .tableio import write_table
@@ -462,8 +462,7 @@ def plume_column_kg_per_m2(
 @functools.lru_cache(maxsize=1)
 def plume_sources() -> pd.DataFrame:
     """Packaged CoCO2 sites emitting at least :data:`MIN_SOURCE_T_PER_YR` (source table)."""
-    with resources.files("oco2explore").joinpath("data/coco2_sites.csv").open("rb") as fh:
-        sites = pd.read_csv(fh)
+    sites = load_coco2()
     sites = sites[sites["emission_t_per_yr"] >= MIN_SOURCE_T_PER_YR].reset_index(drop=True)
     sites["emission_kg_per_s"] = sites["emission_t_per_yr"] * 1000.0 / SECONDS_PER_YEAR
     return sites
