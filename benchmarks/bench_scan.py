@@ -9,8 +9,9 @@ The first form simulates the days in memory (:func:`oco2explore.simulate.simulat
 computes ``distance_km`` over the whole run (an orbit crossing midnight UTC is split
 between two days: per-day distances would overlap), keeps the good soundings, runs
 :func:`oco2explore.scan.detect` in the :data:`VARIANTS` (defaults of
-:class:`~oco2explore.config.FitConfig`, which scan along the wind-aligned coordinate;
-along ``distance_km`` as the seed did; the defaults with ``sigma_min_km = 1``) and the
+:class:`~oco2explore.config.FitConfig`, which scan along the wind-aligned coordinate
+and subtract neighbouring enhancements; without that deblending; along
+``distance_km`` as the seed did; the defaults with ``sigma_min_km = 1``) and the
 seed procedure (``seed_baseline.py``, skipped with ``--no-seed``), and prints one table.
 Several seeds are pooled (orbit numbers of the k-th seed are offset by k·:data:`SEED_ORBIT_OFFSET`).
 ``--list`` also prints every missed target plume and every false passed peak of the
@@ -313,6 +314,7 @@ def dense_speeds(seed: bool = True) -> tuple[list[float], int]:
 #: Engine variants of the table: (column, configuration).
 VARIANTS = (
     ("engine", FitConfig()),
+    ("no deblending", FitConfig(deblend=False)),
     ("along distance_km", FitConfig(wind_aligned=False)),
     ("engine, σ≥1 km", FitConfig(sigma_min_km=1.0)),
 )

@@ -52,12 +52,12 @@ class FitConfig:
     min_soundings : int or None
         Minimum number of soundings in the window.
     min_support : int or None
-        Minimum soundings in each of four support intervals around the centre:
-        [−2σ, 0], [0, 2σ] (the peak) and [−4σ, −2σ], [2σ, 4σ] (background on
-        both sides). As in the seed, at least ⌊σ/km⌋ are needed in each
-        (:meth:`support_limit`); this is the floor for narrow plumes. (The seed
-        used [−σ, 0], [0, σ], [−3σ, −2σ], [2σ, 3σ]; the wider intervals keep
-        plumes next to a cloud gap.)
+        Minimum soundings on each flank of the peak, [−2σ, 0] and [0, 2σ], and
+        beside it on at least one side, [−4σ, −2σ] or [2σ, 4σ]. As in the seed,
+        at least ⌊σ/km⌋ are needed (:meth:`support_limit`); this is the floor
+        for narrow plumes. (The seed used [−σ, 0], [0, σ], [−3σ, −2σ] and
+        [2σ, 3σ], all four: the wider intervals and one free side keep plumes
+        next to a cloud gap.)
     r2_min : float or None
         Minimum coefficient of determination inside ±4σ (seed: 0.25).
     significance_min : float or None
@@ -77,6 +77,11 @@ class FitConfig:
         which undoes the along-track smear of an oblique plume across the 8 footprints;
         needs positions and wind, ignored without them. On by default: better recall and
         precision on simulated orbits, the same single peak on the real Highveld pass.
+    deblend : bool
+        Judge each enhancement with the orbit's other enhancements subtracted from
+        its window (backfitting, see :mod:`oco2explore.scan`): a plume beside a
+        plant cluster is measured against the noise, not against its neighbours'
+        plumes. Off: every window is a single Gaussian on a line, as in the seed.
     """
 
     half_width_km: float = 100.0
@@ -96,6 +101,7 @@ class FitConfig:
     quality: str = "good"
     wind_uncertainty_m_per_s: float = 1.0
     wind_aligned: bool = True
+    deblend: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -122,7 +128,7 @@ class FitConfig:
             raise InputError("invalid fit configuration: " + "; ".join(problems))
 
     def support_limit(self, sigma_km: float) -> int | None:
-        """Soundings needed in each support interval for a Gaussian of width ``sigma_km``.
+        """Soundings needed per support interval for a Gaussian of width ``sigma_km``.
 
         ``max(min_support, ⌊σ/km⌋)``: the seed's ⌊σ⌋, with a floor; None if off.
         """

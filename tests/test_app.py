@@ -204,6 +204,23 @@ def test_moving_the_window_snaps_refits_and_changes_the_sources(explorer):
     assert orbit.centre_km == pytest.approx(peak["distance_km"], abs=1.0)
 
 
+def test_the_window_fit_subtracts_the_neighbouring_peaks(explorer):
+    orbit = explorer.orbit
+    plume = orbit.peaks[orbit.peaks["passed"]].iloc[0]
+    orbit.move_to_km(plume["distance_km"] - 90.0)  # the plume is now a neighbour
+    assert orbit.row["neighbours_subtracted"] == 1
+    assert "1 neighbouring peak subtracted" in orbit.result.value
+    # The drawn model carries the neighbour's Gaussian on top of this window's fit.
+    x = np.asarray(orbit.profile.model.x) + orbit.centre_km
+    drawn = np.asarray(orbit.profile.model.y)
+    own = orbit.fit.model(x)
+    at = int(np.argmin(np.abs(x - plume["distance_km"])))
+    assert drawn[at] - own[at] == pytest.approx(plume["delta_ppm"], rel=0.05)
+    orbit.controls.values["deblend"].value = False
+    assert orbit.row["neighbours_subtracted"] == 0
+    assert "subtracted" not in orbit.result.value
+
+
 def test_choosing_a_source_rings_it_on_the_map(explorer):
     orbit = explorer.orbit
     assert orbit.map.chosen.opacity == 0

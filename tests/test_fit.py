@@ -244,3 +244,30 @@ def test_real_highveld_window(real_data):
     fixed = fit_window(df["distance_km"], df["xco2"], 0.0, FitConfig(center_shift_max_km=0))
     assert fixed.sigma_km == pytest.approx(27.0, abs=2.0)
     assert fixed.delta_ppm == pytest.approx(3.7, abs=0.3)
+
+
+@pytest.mark.parametrize(
+    ("gap", "support", "passed"),
+    [
+        (lambda t: (t > 7.0) & (t < 20.0), 31, True),  # cloud gap beside the plume on one side
+        (lambda t: (np.abs(t) > 7.0) & (np.abs(t) < 20.0), 0, False),  # gaps on both sides
+    ],
+)
+def test_support_needs_both_flanks_and_one_side_beside_the_peak(gap, support, passed):
+    rng = np.random.default_rng(3)
+    y = plume(X, amplitude=60.0, sigma=4.0, slope=0.0) + rng.normal(0.0, 0.3, X.size)
+    keep = ~gap(X - 3.0)
+    res = fit_window(X[keep], y[keep], 0.0)
+    assert res.sigma_km == pytest.approx(4.0, rel=0.1)
+    assert res.support == pytest.approx(support, abs=3)
+    assert res.passed is passed
+    assert res.reject_reason == ("" if passed else "min_support")
+
+
+def test_extra_params_reduce_the_degrees_of_freedom():
+    rng = np.random.default_rng(4)
+    y = plume(X) + rng.normal(0.0, 0.5, X.size)
+    plain = fit_window(X, y, 0.0)
+    fewer = fit_window(X, y, 0.0, extra_params=30)
+    assert fewer.amplitude == plain.amplitude
+    assert fewer.significance == pytest.approx(plain.significance * (801 - 35) / (801 - 5))

@@ -11,6 +11,8 @@ from oco2explore.scan import (
     candidate_significance,
     detect,
     empty_peaks,
+    neighbour_model,
+    peak_components,
     scan_orbit,
     wind_aligned_km,
 )
@@ -152,7 +154,10 @@ def test_a_weak_broad_refit_does_not_hide_a_strong_narrow_candidate():
     y = 400.0 + gaussian(x - 210.0, 12.0, 3.0) + rng.normal(0.0, 0.4, x.size)
     config = FitConfig(center_shift_max_km=0.0)
     centers, sigmas = np.array([200.0, 210.0]), np.array([12.0, 3.0])
-    fits = _refit_candidates(x, y, None, centers, sigmas, np.array([60.0, 100.0]), config)
+    fits = [
+        r.fit
+        for r in _refit_candidates(x, y, None, centers, sigmas, np.array([60.0, 100.0]), config)
+    ]
     assert [f.reject_reason for f in fits] == ["significance_min", ""]
     assert fits[1].sigma_km == pytest.approx(3.0, rel=0.3)
     # A candidate below the threshold at its width stays hidden by the weak refit.
@@ -251,3 +256,42 @@ def test_wind_aligned_detection_with_noise_and_without_wind():
     pd.testing.assert_frame_equal(
         detect(bare, FitConfig(wind_aligned=True)), detect(bare, FitConfig(wind_aligned=False))
     )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_weak_plume_beside_a_strong_pair_is_found_by_deblending(seed):
+    # Two strong plumes 60-90 km away inflate the weak plume's window χ²: judged on
+    # its own it is not even refitted; with the neighbours subtracted it passes.
+    x = np.repeat(np.arange(0.0, 600.0, 2.25), 8)
+    rng = np.random.default_rng(seed)
+    y = 400.0 + gaussian(x - 300.0, 100.0, 3.0) + gaussian(x - 330.0, 80.0, 4.0)
+    y = y + gaussian(x - 240.0, 12.0, 3.0) + rng.normal(0.0, 0.7, x.size)
+    table = pd.DataFrame({"distance_km": x, "xco2": y, "xco2_uncertainty": 0.7})
+    alone = detect(table, FitConfig(deblend=False)).query("passed")
+    together = detect(table).query("passed")
+    assert sorted(np.rint(alone["distance_km"] / 10.0) * 10.0) == [300.0, 330.0]
+    assert sorted(np.rint(together["distance_km"] / 10.0) * 10.0) == [240.0, 300.0, 330.0]
+    weak = together.iloc[int(np.argmin(np.abs(together["distance_km"] - 240.0)))]
+    assert weak["amplitude"] == pytest.approx(12.0, rel=0.35)
+    assert weak["sigma_km"] == pytest.approx(3.0, rel=0.4)
+
+
+def test_neighbour_model_leaves_out_the_fitted_plume():
+    peaks = pd.DataFrame(
+        {
+            "distance_km": [100.0, 130.0, 400.0],
+            "sigma_km": [3.0, 4.0, 5.0],
+            "amplitude": [50.0, 40.0, 30.0],
+            "significance": [500.0, 300.0, 400.0],
+            "passed": [True, False, True],
+        }
+    )
+    config = FitConfig()
+    comps = peak_components(peaks, config)
+    assert comps[0].tolist() == [100.0, 130.0, 400.0]
+    x = np.linspace(0.0, 200.0, 2001)
+    model, n = neighbour_model(x, 100.0, 3.0, comps, config)
+    assert n == 1  # the plume at 100 km is the fitted one, 400 km is beyond the window
+    assert model == pytest.approx(gaussian(x - 130.0, 40.0, 4.0))
+    weak = peaks.assign(significance=[500.0, 10.0, 400.0])
+    assert peak_components(weak, config)[0].tolist() == [100.0, 400.0]

@@ -35,7 +35,10 @@ SPECS: dict[str, tuple[str, float, float, float]] = {
     "intercept_max": ("max backgr. (ppm)", 350.0, 450.0, 0.5),
 }
 #: Labels of boolean fields (shown as check boxes).
-LABELS: dict[str, str] = {"wind_aligned": "scan along the wind-aligned coordinate"}
+LABELS: dict[str, str] = {
+    "wind_aligned": "scan along the wind-aligned coordinate",
+    "deblend": "subtract the neighbouring peaks",
+}
 #: Allowed values of string fields.
 CHOICES: dict[str, tuple[str, ...]] = {"quality": QUALITY_POLICIES}
 DESCRIPTION_WIDTH = "140px"

@@ -29,7 +29,7 @@ from ..fit import FitResult, fit_window
 from ..geo import haversine_km
 from ..inventory import load_inventories
 from ..match import SourceIndex, nearest_sources
-from ..scan import scan_orbit
+from ..scan import neighbour_model, peak_components, scan_orbit
 from .controls import Controls
 from .data import DataRoot, lite_day
 from .mapview import OrbitMap
@@ -289,6 +289,8 @@ class OrbitView:
         if config.quality != self.quality:
             self.open(View(self.file, self.orbit, self.centre_km, config))
         else:
+            # The orbit's peaks follow the parameters (the window's fit subtracts them).
+            self.scan()
             self.refit()
 
     def _load_orbit(self, soundings: pd.DataFrame, orbit: int, quality: str) -> None:
@@ -389,11 +391,21 @@ class OrbitView:
         x = window["distance_km"].to_numpy()
         y = window["xco2"].to_numpy()
         unc = window["xco2_uncertainty"].to_numpy() if "xco2_uncertainty" in window else None
-        fit = fit_window(x, y, self.centre_km, config, uncertainty=unc)
+        # As the scan does: the orbit's other peaks are subtracted from the window.
+        comps = peak_components(self.peaks, config) if config.deblend else None
+        neighbours, n_other = (
+            neighbour_model(x, self.centre_km, _reach_km(config), comps, config)
+            if comps is not None
+            else (np.zeros_like(x), 0)
+        )
+        fit = fit_window(
+            x, y - neighbours, self.centre_km, config, uncertainty=unc, extra_params=3 * n_other
+        )
         self.fit = fit
         self.row = {**fit.to_dict(), **self._emission(fit, config)}
         self.row.pop("checks", None)
-        self._draw(window, fit, config)
+        self.row["neighbours_subtracted"] = n_other
+        self._draw(window, fit, config, comps)
         self.refit_seconds = time.perf_counter() - start
 
     def _emission(self, fit: FitResult, config: FitConfig) -> dict[str, Any]:
@@ -408,13 +420,21 @@ class OrbitView:
         ).iloc[0]
         return {k: float(v) for k, v in flux.items()}
 
-    def _draw(self, window: pd.DataFrame, fit: FitResult, config: FitConfig) -> None:
+    def _draw(
+        self, window: pd.DataFrame, fit: FitResult, config: FitConfig, comps: Any = None
+    ) -> None:
         half = config.half_width_km
         x = window["distance_km"].to_numpy()
         grid = np.linspace(self.centre_km - half, self.centre_km + half, MODEL_POINTS)
+        # The drawn model includes the subtracted neighbouring peaks.
+        others = (
+            neighbour_model(grid, self.centre_km, _reach_km(config), comps, config)[0]
+            if comps is not None
+            else 0.0
+        )
         curves = (
             (
-                (grid - self.centre_km, fit.model(grid)),
+                (grid - self.centre_km, fit.model(grid) + others),
                 (grid - self.centre_km, fit.background(grid)),
             )
             if np.isfinite(fit.amplitude)
@@ -600,3 +620,12 @@ class Explorer:
         self.tabs.selected_index = 0
         with self.messages.guard("open peak"):
             self.orbit.open(View(file, orbit, centre_km, self.orbit.controls.config))
+
+
+def _reach_km(config: FitConfig) -> float:
+    """Width standing for the window's own fit when picking neighbours to subtract, km.
+
+    The fit may move ``center_shift_max_km`` from the window centre, so a peak
+    within reach of it is the window's own plume, not a neighbour.
+    """
+    return config.sigma_min_km + 0.5 * config.center_shift_max_km

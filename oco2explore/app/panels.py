@@ -57,6 +57,13 @@ def result_html(row: Mapping[str, Any], checks: Mapping[str, tuple[Any, Any, boo
         else "<div class='oco2-verdict oco2-fail' style='color:#c62828'><b>✘ rejected: "
         f"{html.escape(str(row.get('reject_reason') or '?'))}</b>{detail}</div>"
     )
+    n_other = int(row.get("neighbours_subtracted") or 0)
+    if n_other:
+        peaks = "peak" if n_other == 1 else "peaks"
+        verdict += (
+            f"<div class='oco2-neighbours'><small>{n_other} neighbouring {peaks} "
+            "subtracted</small></div>"
+        )
     lines = []
     for label, key, err_key, unit, spec in RESULT_ROWS:
         value = _fmt(row.get(key), spec)
