@@ -5,6 +5,12 @@ Usage::
     python benchmarks/bench_scan.py [--days 4] [--seeds 0 1] [--start 2016-08-31] [--list]
     python benchmarks/bench_scan.py --calibrate [--days 30] [--seeds 0 1]
 
+Either form takes ``--correlated-noise``: every simulated day (the plume run and its
+plume-free twin alike, so the enhancement stays exact) then carries the real-like
+along-track correlated error (:data:`oco2explore.simulate.REAL_CORRELATED_ERROR_PPM`
+rms, :data:`oco2explore.simulate.REAL_CORRELATION_KM` correlation length) on top of
+the white noise; the header line names the noise model.
+
 The first form simulates the days in memory (:func:`oco2explore.simulate.simulate_day`),
 computes ``distance_km`` over the whole run (an orbit crossing midnight UTC is split
 between two days: per-day distances would overlap), keeps the good soundings, runs
@@ -71,7 +77,11 @@ from oco2explore.config import FitConfig
 from oco2explore.emission import line_density_kg_per_m
 from oco2explore.geo import haversine_km
 from oco2explore.scan import BIN_KM, detect
-from oco2explore.simulate import simulate_day
+from oco2explore.simulate import (
+    REAL_CORRELATED_ERROR_PPM,
+    REAL_CORRELATION_KM,
+    simulate_day,
+)
 from oco2explore.soundings import add_distance_km
 
 #: Good soundings needed on each side of a crossing (within 2σ) for a plume to be observed.
@@ -91,22 +101,29 @@ REAL_HIGHVELD = (
 
 
 def simulated_days(
-    days: int, seeds: list[int], start: str, plumes: bool = True
+    days: int,
+    seeds: list[int],
+    start: str,
+    plumes: bool = True,
+    correlated_error_ppm: float = 0.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Good soundings and truth (with observability columns) of consecutive simulated days.
 
     With ``plumes`` the plume-free run of the same seed gives each good sounding's
     plume ``enhancement`` (ppm) and each crossing :func:`observability` columns.
+    ``correlated_error_ppm`` (ppm rms, :data:`REAL_CORRELATION_KM` long) goes to every
+    :func:`~oco2explore.simulate.simulate_day` call, the plume-free twin included.
     """
+    noise = {"correlated_error_ppm": correlated_error_ppm, "correlation_km": REAL_CORRELATION_KM}
     goods, truths = [], []
     for k, seed in enumerate(seeds):
         parts, twins, truth = [], [], []
         for day in pd.date_range(start, periods=days, freq="D"):
-            s, t = simulate_day(day, seed=seed, plumes=plumes)
+            s, t = simulate_day(day, seed=seed, plumes=plumes, **noise)
             parts.append(s.drop(columns="distance_km"))
             truth.append(t)
             if plumes:
-                twins.append(simulate_day(day, seed=seed, plumes=False)[0]["xco2"])
+                twins.append(simulate_day(day, seed=seed, plumes=False, **noise)[0]["xco2"])
         soundings = pd.concat(parts, ignore_index=True)
         if plumes:
             soundings["enhancement"] = soundings["xco2"] - pd.concat(twins, ignore_index=True)
@@ -320,8 +337,26 @@ VARIANTS = (
 )
 
 
+def correlated_error_ppm(args: argparse.Namespace) -> float:
+    """RMS of the simulated correlated error, ppm: real-like with ``--correlated-noise``, else 0."""
+    return REAL_CORRELATED_ERROR_PPM if args.correlated_noise else 0.0
+
+
+def noise_model(args: argparse.Namespace) -> str:
+    """The simulated noise model, for the header line."""
+    base = "noise: white + footprint biases + undulations"
+    if args.correlated_noise:
+        return (
+            f"{base} + correlated {REAL_CORRELATED_ERROR_PPM:g} ppm rms over "
+            f"{REAL_CORRELATION_KM:g} km (--correlated-noise)"
+        )
+    return f"{base} (no correlated error)"
+
+
 def benchmark(args: argparse.Namespace) -> None:
-    good, truth = simulated_days(args.days, args.seeds, args.start)
+    good, truth = simulated_days(
+        args.days, args.seeds, args.start, correlated_error_ppm=correlated_error_ppm(args)
+    )
     columns, speeds, scores = [], [], []
     for name, config in VARIANTS:
         peaks, seconds = run_engine(good, config)
@@ -350,7 +385,8 @@ def benchmark(args: argparse.Namespace) -> None:
     print(
         f"{args.days} simulated day(s) from {args.start}, seed(s) "
         f"{' '.join(map(str, args.seeds))}: {len(good):,} good soundings, "
-        f"{clear_track_km(good):,.0f} km of clear track; dense real orbit: {n_dense:,} soundings"
+        f"{clear_track_km(good):,.0f} km of clear track; dense real orbit: {n_dense:,} soundings; "
+        f"{noise_model(args)}"
     )
     print(target_counts(truth))
     print(f"{'':30s}" + "".join(f" {c:>13s}" for c in columns))
@@ -363,11 +399,17 @@ def benchmark(args: argparse.Namespace) -> None:
 
 
 def calibrate(args: argparse.Namespace) -> None:
-    good, _ = simulated_days(args.days, args.seeds, args.start, plumes=False)
+    good, _ = simulated_days(
+        args.days,
+        args.seeds,
+        args.start,
+        plumes=False,
+        correlated_error_ppm=correlated_error_ppm(args),
+    )
     per = clear_track_km(good) / 10_000.0
     print(
         f"{args.days} plume-free day(s), seed(s) {' '.join(map(str, args.seeds))}: "
-        f"{clear_track_km(good):,.0f} km of clear track"
+        f"{clear_track_km(good):,.0f} km of clear track; {noise_model(args)}"
     )
     edges = (0.0, 3.0, 6.0, 12.0, np.inf)
     widths = [
@@ -436,6 +478,11 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true")
     parser.add_argument("--list", action="store_true", help="missed targets and false peaks")
     parser.add_argument("--no-seed", action="store_true", help="skip the seed method")
+    parser.add_argument(
+        "--correlated-noise",
+        action="store_true",
+        help="add the real-like along-track correlated error to every simulated day",
+    )
     args = parser.parse_args()
     (calibrate if args.calibrate else benchmark)(args)
 

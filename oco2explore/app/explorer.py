@@ -289,9 +289,18 @@ class OrbitView:
         if config.quality != self.quality:
             self.open(View(self.file, self.orbit, self.centre_km, config))
         else:
-            # The orbit's peaks follow the parameters (the window's fit subtracts them).
-            self.scan()
+            # The window first (what the user waits for), with the peaks shown; then the
+            # orbit's peaks with the new parameters, and the window again if its
+            # subtracted neighbours changed.
             self.refit()
+            before = self._neighbours(config)
+            self.scan()
+            if not _same(before, self._neighbours(config)):
+                self.refit()
+
+    def _neighbours(self, config: FitConfig) -> tuple[np.ndarray, ...] | None:
+        """The peaks the window's fit subtracts (centres, σ, A), None without deblending."""
+        return peak_components(self.peaks, config) if config.deblend else None
 
     def _load_orbit(self, soundings: pd.DataFrame, orbit: int, quality: str) -> None:
         one = soundings[soundings["orbit"] == orbit].sort_values("distance_km", kind="stable")
@@ -392,7 +401,7 @@ class OrbitView:
         y = window["xco2"].to_numpy()
         unc = window["xco2_uncertainty"].to_numpy() if "xco2_uncertainty" in window else None
         # As the scan does: the orbit's other peaks are subtracted from the window.
-        comps = peak_components(self.peaks, config) if config.deblend else None
+        comps = self._neighbours(config)
         neighbours, n_other = (
             neighbour_model(x, self.centre_km, _reach_km(config), comps, config)
             if comps is not None
@@ -629,3 +638,10 @@ def _reach_km(config: FitConfig) -> float:
     within reach of it is the window's own plume, not a neighbour.
     """
     return config.sigma_min_km + 0.5 * config.center_shift_max_km
+
+
+def _same(a: tuple[np.ndarray, ...] | None, b: tuple[np.ndarray, ...] | None) -> bool:
+    """Whether two sets of subtracted peaks are identical."""
+    if a is None or b is None:
+        return a is b
+    return all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
