@@ -107,9 +107,9 @@ BOUND_TOLERANCE = 1e-3
 #: check only with at least this multiple of the significance threshold. Such fits
 #: collect every structure narrower than the bound (single frames, outlier footprints),
 #: so they need stronger evidence: the real plume-free segments of orbit 11522 hold one
-#: at significance 56 (threshold 30), while unresolved simulated power-plant plumes
-#: reach 80-230; with the threshold off (``significance_min`` None) they are rejected
-#: as the seed did.
+#: at significance 56, above the default threshold of 50, while unresolved simulated
+#: plumes reach 80-230; with the threshold off (``significance_min`` None) they are
+#: rejected as the seed did.
 UNRESOLVED_SIGNIFICANCE_FACTOR = 2.0
 
 

@@ -47,12 +47,15 @@ Method
    window less the other components' Gaussians (:func:`neighbour_model`:
    those farther than ``2·(σ_c + σ)``, nearer ones are the same plume), each
    counted as 3 fitted parameters in the reduced χ², until no verdict changes
-   (:data:`DEBLEND_PASSES` rounds at most). Then the candidate search runs
-   again on the orbit less all components, which reveals plumes whose
-   candidates were buried under a neighbour's enhancement (they are refitted
-   with the neighbours subtracted and backfitted in turn;
-   :data:`RESIDUAL_PASSES` times at most). The explorer's window fit
-   subtracts the orbit's peaks the same way.
+   and no area moves by more than :data:`DEBLEND_TOLERANCE`
+   (:data:`DEBLEND_PASSES` rounds at most; a refit whose neighbours did not
+   change is kept as it is). Then the candidate search runs again on the orbit
+   less all components, which reveals plumes whose candidates were buried under
+   a neighbour's enhancement: candidates whose margin grew by
+   :data:`RESIDUAL_GAIN`, that reach their threshold and lie apart from every
+   component are refitted with the neighbours subtracted and backfitted in turn
+   (:data:`RESIDUAL_PASSES` times at most). The explorer's window fit subtracts
+   the orbit's peaks the same way.
 4. **Non-maximum suppression.** Refitted centres within ``2·max(σ)`` of each
    other are merged, keeping passed peaks first, then the most significant,
    so one plume gives one peak.
@@ -71,57 +74,63 @@ is a single Gaussian of its along-track width again; candidates and refits use
 that coordinate, positions and emissions the track itself. It needs positions
 and ``windspeed_u_met``/``windspeed_v_met`` (ignored without them) and trusts
 the wind direction (``|cot α|`` is capped for winds nearly along the track). On
-60 simulated days it raises recall from 0.41 to 0.49 (0.63 to 0.71 for plumes
-with signal ≥ 100) and precision from 0.88 to 0.90 at the same false-peak rate
-(calibration below), so it is the default; on the real Highveld pass with its
+60 simulated days it raises recall from 0.42 to 0.54 and precision from 0.95 to
+1.00 (with the real-like correlated error: recall 0.41 to 0.51, precision 0.32 to
+0.74, the false peaks along ``distance_km`` being narrow bumps of a few frames),
+so it is the default; on the real Highveld pass with its
 published wind it finds the same single peak as ``distance_km`` (tested).
 ``FitConfig(wind_aligned=False)`` scans along ``distance_km`` as the seed did.
 
 Calibration of the significance threshold
 -----------------------------------------
-``python benchmarks/bench_scan.py --calibrate --days 30 --seeds 0 1`` runs the
-engine on plume-free simulated days (:func:`oco2explore.simulate.simulate_day`
-with ``plumes=False``: real orbit geometry, cloud gaps, 0.4–0.9 ppm noise,
-footprint biases and 50–1000 km background undulations of 0.3 ppm rms;
-``distance_km`` computed over the whole run, as orbits cross midnight) with the
-significance threshold off, and counts passed peaks per 10,000 km of clear track
-(track length holding good soundings, in 1 km bins) for each threshold and fitted
-width. The Δχ² statistic assumes white noise, but the undulating background makes
-broad bumps reach a high Δχ² far more often than narrow ones, so the threshold
-grows in proportion to σ above ``significance_scale_km`` = 3 km, and the
-support rule (soundings on both flanks and beside the peak on at least one side)
-rejects bumps made of one isolated cloud-free cluster. Over 60 plume-free days
-(seeds 0 and 1, 1,116,559 km of clear track) the defaults give 2.0, 0.78, 0.22,
-0.072, 0.036 and 0.018 false peaks per 10,000 km at thresholds 10, 15, 20, 25, 30
-and 35 (without deblending the same to two digits; along ``distance_km``: 1.8,
-0.86, 0.30, 0.13, 0.036, 0.027): every threshold from 15 up meets the < 1 per
-10,000 km target. (These exclude fits with σ stuck on ``sigma_min_km``, rejected
-when the threshold is off; the defaults as they are, unresolved fits at twice the
-threshold included, give 0.036.) The threshold is set by *precision* on days with
-plumes and by the *real* plume-free data: observable plumes are rare (78 targets
-in 60 days, ~0.7 per 10,000 km of clear track), so precision ≥ 0.9 needs ≲ 0.05
-false peaks per 10,000 km, and the simulated noise is whiter than OCO-2's (real
-XCO2 errors are correlated over a few km: the real plume-free stretches of orbit
-11522 hold σ ≈ 1–3 km bumps of significance 20–56 in 1,000 km, which simulated
-noise almost never makes). Sweeping the threshold over the threshold-free refits
-of ``bench_scan.py --days 30 --seeds 0 1`` gave precision 0.47/0.73/0.88/0.90 at
-recall 0.44/0.42/0.38/0.36 for thresholds 20/25/30/35 (σ ≥ 1 km, before
-deblending), and ``significance_scale_km`` of 4–12 km or none lost precision
-without gaining recall (4.5 km with deblending: recall 0.63 but precision 0.79):
-the default stays 30 with 3 km. Most missed plumes are not near the threshold at
-all (see ``bench_scan.py --list``): narrower than the 2 km bound (real plume-free
-bumps forbid a lower bound or a lower unresolved threshold), in clusters whose
-plumes all mask each other (none reaches its threshold to be subtracted), merged
-with a neighbour into one broad Gaussian, or below the noise. Deblending raises
-recall from 0.54 to 0.60 (0.76 to 0.86 for plumes with signal ≥ 100) at the same
-precision and false-peak rate, and the emission of the plumes found is closer to
-the truth (median |ln ratio| 0.18 → 0.13): a neighbour's enhancement no longer
-leaks into the fitted area. ``half_width_km`` = 70 finds more simulated plumes
-but splits the real Highveld plume in two and passes a real plume-free bump, so
-the seed's 100 km stays. Lowering ``sigma_min_km`` to 1 km finds more narrow
-simulated plumes (recall 0.64, precision 0.87) but gives passed σ ≈ 1 km peaks on
-the real plume-free stretches of orbit 11522 (tested to give none), so it stays
-2 km.
+``python benchmarks/bench_scan.py --calibrate --days 30 --seeds 0 1
+--correlated-noise`` runs the engine on plume-free simulated days
+(:func:`oco2explore.simulate.simulate_day` with ``plumes=False``: real orbit
+geometry, cloud gaps, 0.4–0.9 ppm noise, footprint biases, 50–1000 km background
+undulations of 0.3 ppm rms, and the *real-like along-track correlated error*,
+0.28 ppm rms over 3.5 km, shared by the footprints of a frame, calibrated on the
+real plume-free stretches of orbit 11522: see
+:data:`oco2explore.simulate.REAL_CORRELATED_ERROR_PPM`; ``distance_km`` computed
+over the whole run, as orbits cross midnight) with the significance threshold
+off, and counts passed peaks per 10,000 km of clear track (track length holding
+good soundings, in 1 km bins) for each threshold and fitted width. The Δχ²
+statistic assumes white noise; real XCO2 errors are correlated over a few km,
+which makes narrow noise bumps far more significant than white noise would
+(on 60 plume-free days, 1,116,559 km of clear track, thresholds 10, 20, 30, 35,
+40, 50 and 60 give 12.8, 4.6, 1.6, 0.91, 0.43, 0.11 and 0.054 false peaks per
+10,000 km with the correlated error, against 2.0, 0.22, 0.036, 0.018, 0.018, 0
+and 0 without it). The undulating background makes broad bumps reach a high
+Δχ² more often than narrow ones, so the threshold grows in proportion to σ above
+``significance_scale_km`` = 3 km (a gentler growth, ∝ √σ, lost recall and
+precision), and the support rule (soundings on both flanks and beside the peak
+on at least one side) rejects bumps made of one isolated cloud-free cluster.
+
+The default, 50, meets the < 1 false peak per 10,000 km target with a margin of
+ten (0.11 with the correlated error; 30, the default before that error was
+modelled, gives 1.6) and is set by *precision*: observable plumes are rare (78
+targets in 60 days, ~0.7 per 10,000 km of clear track), so every false peak per
+10,000 km costs much precision. On 60 simulated days with plumes
+(``bench_scan.py --days 30 --seeds 0 1 [--correlated-noise]``) thresholds 30,
+35, 40, 50 and 60 give recall 0.62/0.58/0.53/0.51/0.45 at precision
+0.17/0.26/0.40/0.74/0.82 with the correlated error, and recall 0.60/0.59/0.58/
+0.54/0.46 at precision 0.90/0.94/0.94/1.00/1.00 without it: 50 keeps most of
+the recall of 30 and most of the precision of 60. The real data agree: their
+plume-free stretches (1,000 km) hold bumps of significance up to 56 (an
+unresolved σ ≈ 1 km one, which needs twice the threshold) and 45 (σ = 10 km,
+threshold 168), none passing, and the Highveld plume passes at 828.
+
+Most missed plumes are not near the threshold at all (see ``bench_scan.py
+--list``): narrower than the 2 km bound (real plume-free bumps forbid a lower
+bound or a lower unresolved threshold), in clusters whose plumes all mask each
+other (none reaches its threshold to be subtracted), merged with a neighbour
+into one broad Gaussian, or below the noise. Deblending raises recall by about
+0.05 at the same precision and false-peak rate, and the emission of the plumes
+found is closer to the truth: a neighbour's enhancement no longer leaks into the
+fitted area (see the benchmark table in the README). ``half_width_km`` = 70 finds
+more simulated plumes but splits the real Highveld plume in two and passes a real
+plume-free bump, so the seed's 100 km stays. Lowering ``sigma_min_km`` to 1 km
+finds a few more narrow simulated plumes but gives passed σ ≈ 1 km peaks on the
+real plume-free stretches of orbit 11522 (tested to give none), so it stays 2 km.
 
 Tables without positions
 ------------------------
