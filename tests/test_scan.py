@@ -1,6 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from oco2explore import geo
 from oco2explore.config import FitConfig
@@ -295,3 +297,38 @@ def test_neighbour_model_leaves_out_the_fitted_plume():
     assert model == pytest.approx(gaussian(x - 130.0, 40.0, 4.0))
     weak = peaks.assign(significance=[500.0, 10.0, 400.0])
     assert peak_components(weak, config)[0].tolist() == [100.0, 400.0]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(20.0, 580.0), st.floats(1.0, 25.0), st.floats(0.0, 300.0)
+        ),  # centre (km), σ (km), area A (ppm·km) of each plume
+        max_size=6,
+    ),
+    st.floats(0.2, 1.5),  # noise, ppm
+    st.lists(st.tuples(st.floats(0.0, 600.0), st.floats(0.5, 40.0)), max_size=4),  # gaps
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+)
+def test_scan_with_deblending_is_robust(plumes, noise, gaps, seed, with_uncertainty):
+    # Any mix of plumes (overlapping, clustered, strong, weak), noise and cloud gaps:
+    # no exception, CONTRACT columns, passed peaks more than their width apart.
+    x = np.repeat(np.arange(0.0, 600.0, 2.25), 8)
+    for start, length in gaps:
+        x = x[(x < start) | (x > start + length)]
+    rng = np.random.default_rng(seed)
+    y = 400.0 + 0.002 * x + rng.normal(0.0, noise, x.size)
+    for centre, sigma, area in plumes:
+        y = y + gaussian(x - centre, area, sigma)
+    table = pd.DataFrame({"distance_km": x, "xco2": y})
+    if with_uncertainty:
+        table["xco2_uncertainty"] = noise
+    peaks = detect(table)
+    assert list(peaks.columns) == list(PEAK_COLUMNS)
+    passed = peaks[peaks["passed"]].sort_values("distance_km")
+    gap = np.diff(passed["distance_km"].to_numpy())
+    widths = passed["sigma_km"].to_numpy()
+    assert np.all(gap >= 2.0 * np.maximum(widths[1:], widths[:-1]) - 1e-9)
+    assert np.all(np.isfinite(passed[["amplitude", "sigma_km", "significance"]].to_numpy()))
