@@ -85,9 +85,9 @@ CENTER_STEP_KM = 2.0
 #: Support intervals, in units of σ from the centre: both flanks of the peak and the
 #: background just outside it on either side. A fit needs soundings on both flanks
 #: and on at least one of the two outer intervals (the seed asked for all four, with
-#: intervals half as wide): a plume beside a cloud gap is kept (on 60 simulated days
-#: this finds 5 more of 78 target plumes at the same false-peak rate on plume-free
-#: days), a bump standing on one isolated cluster of soundings is not.
+#: intervals half as wide): a plume beside a cloud gap is kept (on 60 simulated days,
+#: with the former threshold 30, 5 more of 78 target plumes at the same false-peak rate
+#: on plume-free days), a bump standing on one isolated cluster of soundings is not.
 SUPPORT_INTERVALS = ((-2.0, 0.0), (0.0, 2.0), (-4.0, -2.0), (2.0, 4.0))
 #: The checks of a fit, in the order ``reject_reason`` reports the first failure.
 CHECK_ORDER = (

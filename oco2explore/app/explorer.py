@@ -430,7 +430,11 @@ class OrbitView:
         return {k: float(v) for k, v in flux.items()}
 
     def _draw(
-        self, window: pd.DataFrame, fit: FitResult, config: FitConfig, comps: Any = None
+        self,
+        window: pd.DataFrame,
+        fit: FitResult,
+        config: FitConfig,
+        comps: tuple[np.ndarray, ...] | None = None,
     ) -> None:
         half = config.half_width_km
         x = window["distance_km"].to_numpy()
