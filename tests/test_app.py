@@ -221,6 +221,21 @@ def test_the_window_fit_subtracts_the_neighbouring_peaks(explorer):
     assert "subtracted" not in orbit.result.value
 
 
+def test_parameter_changes_rescan_the_orbit_and_redraw_only_changed_peaks(explorer):
+    orbit = explorer.orbit
+    drawn = []
+    show_peaks = orbit.map.show_peaks
+    orbit.map.show_peaks = lambda peaks: (drawn.append(len(peaks)), show_peaks(peaks))
+    labels = list(orbit.peak_select.options)
+    # The wind error changes emission errors only: same peaks, nothing redrawn.
+    orbit.controls.values["wind_uncertainty_m_per_s"].value = 2.0
+    assert drawn == [] and list(orbit.peak_select.options) == labels
+    # A threshold no peak reaches: the list shows every peak rejected, the map is redrawn.
+    orbit.controls.values["significance_min"].value = 300.0
+    assert drawn and not orbit.peaks["passed"].any()
+    assert all(label.startswith("✘") for label, _ in orbit.peak_select.options)
+
+
 def test_choosing_a_source_rings_it_on_the_map(explorer):
     orbit = explorer.orbit
     assert orbit.map.chosen.opacity == 0

@@ -294,7 +294,7 @@ class OrbitView:
             # subtracted neighbours changed.
             self.refit()
             before = self._neighbours(config)
-            self.scan()
+            self.scan(redraw_changed_only=True)
             if not _same(before, self._neighbours(config)):
                 self.refit()
 
@@ -333,11 +333,14 @@ class OrbitView:
         inside &= table["emission_t_per_yr"] >= MIN_MAP_SOURCE_T_PER_YR
         return table[inside].nlargest(MAX_MAP_SOURCES, "emission_t_per_yr")
 
-    def scan(self) -> None:
-        """Detect the orbit's peaks with the current parameters (as ``oco2explore detect``)."""
+    def scan(self, redraw_changed_only: bool = False) -> None:
+        """Detect the orbit's peaks with the current parameters (as ``oco2explore detect``).
+
+        With ``redraw_changed_only`` (a parameter change on the same orbit) the map
+        and the peak list are left alone when the peaks they show did not change.
+        """
         config = self.controls.config
         self.peaks = scan_orbit(self.soundings, config) if len(self.soundings) else pd.DataFrame()
-        self.map.show_peaks(self.peaks)
         options = []
         for _, p in self.peaks.sort_values("distance_km").iterrows():
             mark = "✔" if p["passed"] else "✘"
@@ -348,6 +351,9 @@ class OrbitView:
                     str(p["peak_id"]),
                 )
             )
+        if redraw_changed_only and options == list(self.peak_select.options):
+            return
+        self.map.show_peaks(self.peaks)
         self._busy, busy = True, self._busy
         try:
             self.peak_select.options = options
