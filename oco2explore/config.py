@@ -84,6 +84,16 @@ class FitConfig:
         its window (backfitting, see :mod:`oco2explore.scan`): a plume beside a
         plant cluster is measured against the noise, not against its neighbours'
         plumes. Off: every window is a single Gaussian on a line, as in the seed.
+    error_correlation_ppm : float or None
+        RMS of an along-track correlated XCO2 error, ppm, that the significance
+        accounts for (generalised least squares, :func:`oco2explore.fit.gls_chi2`):
+        real OCO-2 errors are correlated over a few km (0.28 ppm over 3.5 km
+        measured on real plume-free data, see
+        :data:`oco2explore.simulate.REAL_CORRELATED_ERROR_PPM`). None (default):
+        the white-noise Δχ². The statistic is then on another scale: set
+        ``significance_min`` with it (see ``benchmarks/bench_scan.py``).
+    error_correlation_km : float
+        Correlation length of that error along the track, km.
     """
 
     half_width_km: float = 100.0
@@ -98,12 +108,14 @@ class FitConfig:
     min_soundings: int | None = 50
     min_support: int | None = 3
     r2_min: float | None = 0.25
-    significance_min: float | None = 50.0
+    significance_min: float | None = 25.0
     significance_scale_km: float | None = 3.0
     quality: str = "good"
     wind_uncertainty_m_per_s: float = 1.0
     wind_aligned: bool = True
     deblend: bool = True
+    error_correlation_ppm: float | None = 0.28
+    error_correlation_km: float = 3.5
 
     def __post_init__(self) -> None:
         problems = []
@@ -126,6 +138,10 @@ class FitConfig:
             problems.append(f"quality must be one of {QUALITY_POLICIES}")
         if self.wind_uncertainty_m_per_s < 0:
             problems.append("wind_uncertainty_m_per_s must be >= 0")
+        if self.error_correlation_ppm is not None and not self.error_correlation_ppm >= 0:
+            problems.append("error_correlation_ppm must be >= 0")
+        if not self.error_correlation_km > 0:
+            problems.append("error_correlation_km must be > 0")
         if problems:
             raise InputError("invalid fit configuration: " + "; ".join(problems))
 

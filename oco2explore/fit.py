@@ -70,6 +70,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.linalg import solve_banded
 from scipy.optimize import least_squares
 
 from .config import FitConfig
@@ -297,6 +298,71 @@ def _start(
     return np.array([m, b0, a, s, c])
 
 
+def gls_chi2(
+    design: NDArray,
+    y: NDArray,
+    white_var: NDArray,
+    error_km: NDArray,
+    rms_ppm: float,
+    length_km: float,
+) -> tuple[NDArray, NDArray]:
+    """χ² of generalised least squares under white plus along-track correlated errors.
+
+    The error covariance is ``diag(white_var) + rms² · exp(−|Δs|/L)`` over the
+    soundings' along-track positions ``s = error_km`` (soundings at the same
+    position, the footprints of a frame, share the correlated part). Written as
+    a latent exponentially correlated (Ornstein–Uhlenbeck) process at the
+    distinct positions, whose precision matrix is tridiagonal, the Woodbury
+    identity reduces ``C⁻¹`` to one banded solve, O(n).
+
+    Parameters
+    ----------
+    design : ndarray, shape (n, k)
+        Regressors (columns).
+    y : ndarray, shape (n,)
+        Data, ppm.
+    white_var : ndarray, shape (n,)
+        Independent error variance of each sounding, ppm².
+    error_km : ndarray, shape (n,)
+        Along-track position of each sounding for the correlated error, km.
+    rms_ppm, length_km : float
+        RMS (ppm) and correlation length (km) of the correlated error.
+
+    Returns
+    -------
+    chi2 : ndarray
+        For ``j = 0..k``: the GLS χ² of ``y`` on the first ``j`` columns of
+        ``design`` (``j = 0``: ``yᵀC⁻¹y``).
+    beta : ndarray
+        GLS coefficients on all ``k`` columns.
+    """
+    z = np.column_stack([y, design])
+    dz = z / white_var[:, None]
+    if rms_ppm > 0:
+        pos, frame = np.unique(np.round(error_km, 6), return_inverse=True)
+        m = pos.size
+        rho = np.exp(-np.diff(pos) / length_km)
+        inv = 1.0 / (1.0 - rho * rho)
+        diag = np.ones(m)
+        diag[:-1] += rho * rho * inv
+        diag[1:] += inv - 1.0
+        diag = diag / rms_ppm**2 + np.bincount(frame, 1.0 / white_var, m)
+        off = -rho * inv / rms_ppm**2
+        banded = np.zeros((3, m))
+        banded[0, 1:], banded[1], banded[2, :-1] = off, diag, off
+        per_frame = np.vstack([np.bincount(frame, col, m) for col in dz.T]).T
+        dz = dz - solve_banded((1, 1), banded, per_frame)[frame] / white_var[:, None]
+    gram = z.T @ dz  # zᵀ C⁻¹ z
+    out = [float(gram[0, 0])]
+    beta = np.zeros(0)
+    for j in range(1, design.shape[1] + 1):
+        beta = np.linalg.solve(gram[1 : j + 1, 1 : j + 1], gram[1 : j + 1, 0])
+        # From the residuals, not yᵀC⁻¹y − bᵀβ: no cancellation for a near-perfect fit.
+        resid = z[:, 0] - z[:, 1 : j + 1] @ beta
+        out.append(max(float(resid @ (dz[:, 0] - dz[:, 1 : j + 1] @ beta)), 0.0))
+    return np.array(out), beta
+
+
 def _residuals(p: NDArray, t: NDArray, w: NDArray, y: NDArray) -> NDArray:
     m, b0, a, s, c = p
     return w * (m * t + b0 + gaussian(t - c, a, s) - y)
@@ -336,6 +402,7 @@ def fit_window(
     uncertainty: ArrayLike | None = None,
     sigma_start_km: float | None = None,
     extra_params: int = 0,
+    error_km: ArrayLike | None = None,
 ) -> FitResult:
     """Fit a Gaussian on a linear background to the window around ``center_km``.
 
@@ -361,6 +428,10 @@ def fit_window(
         Parameters already fitted to these data and removed from ``xco2``
         (e.g. 3 per neighbouring plume subtracted by :mod:`oco2explore.scan`):
         they reduce the degrees of freedom of the reduced χ².
+    error_km : array_like, optional
+        Along-track position of each sounding for the correlated error of
+        ``config.error_correlation_ppm``, km (default ``distance_km``; the scan
+        fits along the wind-aligned coordinate while the error follows the frames).
 
     Returns
     -------
@@ -381,17 +452,18 @@ def fit_window(
         x = np.asarray(distance_km, dtype=float).ravel()
         y = np.asarray(xco2, dtype=float).ravel()
         u = None if uncertainty is None else np.asarray(uncertainty, dtype=float).ravel()
+        e = x if error_km is None else np.asarray(error_km, dtype=float).ravel()
         center = float(center_km)
     except (TypeError, ValueError) as exc:
         return _failed(result, f"inputs are not numeric: {exc}")
-    if x.shape != y.shape or (u is not None and u.shape != x.shape):
-        return _failed(result, "distance_km, xco2 and uncertainty differ in length")
+    if x.shape != y.shape or (u is not None and u.shape != x.shape) or e.shape != x.shape:
+        return _failed(result, "distance_km, xco2, uncertainty and error_km differ in length")
     if not math.isfinite(center):
         return _failed(result, "centre is not finite")
 
     half = config.half_width_km
     result.window_km = (center - half, center + half)
-    ok = np.isfinite(x) & np.isfinite(y) & (np.abs(x - center) <= half)
+    ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(e) & (np.abs(x - center) <= half)
     if u is not None:
         ok &= np.isfinite(u) & (u > 0)
     n = int(ok.sum())
@@ -419,6 +491,7 @@ def fit_window(
             weighted=u is not None,
             sigma_start_km=sigma_start_km,
             extra_params=extra_params,
+            error_km=e[ok],
         )
 
 
@@ -432,6 +505,7 @@ def _fit_core(
     weighted: bool,
     sigma_start_km: float | None = None,
     extra_params: int = 0,
+    error_km: NDArray | None = None,
 ) -> FitResult:
     """The fit proper on a cleaned window (offsets ``t`` from ``center``, km)."""
     n = t.size
@@ -486,6 +560,10 @@ def _fit_core(
     chi2_line, *_ = _line_projection(t, w, yr, np.zeros((1, n)))
     delta_chi2 = max(float(chi2_line) - chi2, 0.0)
     result.significance = delta_chi2 / chi2_red if chi2_red > 0 else 0.0
+    if config.error_correlation_ppm is not None and error_km is not None and dof > 0:
+        result.significance = _gls_significance(
+            t, yr, w, weighted, error_km, amp, sig, shift, chi2_red, dof, config
+        )
 
     uc = t - shift
     inner = np.abs(uc) <= 4.0 * sig
@@ -506,6 +584,43 @@ def _fit_core(
     result.success = bool(sol.success)
     result.message = sol.message
     return _judge(result, config)
+
+
+def _gls_significance(
+    t: NDArray,
+    y: NDArray,
+    w: NDArray,
+    weighted: bool,
+    error_km: NDArray,
+    amplitude: float,
+    sigma: float,
+    shift: float,
+    chi2_red: float,
+    dof: int,
+    config: FitConfig,
+) -> float:
+    """Δχ² of line + the fitted Gaussian against line alone under correlated errors.
+
+    Generalised least squares (:func:`gls_chi2`) with the fitted width and centre,
+    over the GLS reduced χ². The independent variance is ``1/w²`` with
+    uncertainties, else the window's scatter less the correlated variance (at
+    least a quarter of the scatter). 0 when the GLS area is not positive.
+    """
+    rms = float(config.error_correlation_ppm or 0.0)
+    if weighted:
+        white = 1.0 / (w * w)
+    else:
+        scatter = chi2_red  # unweighted: the residual variance, ppm²
+        white = np.full(t.size, max(scatter - rms * rms, 0.25 * scatter, 1e-12))
+    design = np.column_stack([t, np.ones_like(t), gaussian(t - shift, 1.0, sigma)])
+    try:
+        chi2, beta = gls_chi2(design, y, white, error_km, rms, config.error_correlation_km)
+    except (np.linalg.LinAlgError, ValueError):
+        return 0.0
+    if not (amplitude > 0 and beta[2] > 0):
+        return 0.0
+    # A perfect fit (noiseless data) leaves no χ²: floor it as the white statistic does.
+    return float(max(chi2[2] - chi2[3], 0.0) / (max(chi2[3], 1e-12 * chi2[0]) / dof))
 
 
 def _failed(result: FitResult, message: str) -> FitResult:

@@ -360,6 +360,8 @@ def scan_orbit(
             weight[along],
         )
     uncertainty = 1.0 / weight if "xco2_uncertainty" in orb else None
+    # The correlated error follows the frames (distance_km), not the wind-aligned x.
+    error_km = orb["distance_km"].to_numpy(float)
     fits: list[_Refit] = []
     model = np.zeros_like(y)
     comps = _no_components()
@@ -388,7 +390,16 @@ def scan_orbit(
         idx = np.flatnonzero(wanted)
         order = idx[np.argsort(-margin[idx], kind="stable")]
         new = _refit_candidates(
-            x, y, uncertainty, centers[order], sigmas[order], sig[order], config, fits, comps
+            x,
+            y,
+            uncertainty,
+            centers[order],
+            sigmas[order],
+            sig[order],
+            config,
+            fits,
+            comps,
+            error_km,
         )
         log.debug("pass %d: %d candidates, %d refitted", step, idx.size, len(new))
         if step and not new:
@@ -396,7 +407,7 @@ def scan_orbit(
         fits = fits + new
         if not config.deblend:
             break
-        fits = _deblend(x, y, uncertainty, fits, config)
+        fits = _deblend(x, y, uncertainty, fits, config, error_km)
         comps = _components(fits, config)
         if not comps[0].size:
             break
@@ -491,6 +502,7 @@ def _refit_candidates(
     config: FitConfig,
     done: Sequence[_Refit] = (),
     comps: _Components | None = None,
+    error_km: NDArray | None = None,
 ) -> list[_Refit]:
     """Full fits at candidate centres (km), in the given order, skipping known plumes.
 
@@ -519,7 +531,7 @@ def _refit_candidates(
         if np.any((np.abs(done_c - center) < radius) & hiding):
             continue
         near = _apart(center, sigma, comps, config) if comps is not None else _no_components()
-        fit = _refit(x, y, uncertainty, center, sigma, config, near)
+        fit = _refit(x, y, uncertainty, center, sigma, config, near, error_km)
         if not fit.success:
             continue
         fits.append(_Refit(fit, float(center), float(sigma), near))
@@ -634,6 +646,7 @@ def _refit(
     sigma: float,
     config: FitConfig,
     neighbours: _Components | None = None,
+    error_km: NDArray | None = None,
 ) -> FitResult:
     """The full fit on the window around ``center`` (``x`` sorted), started at width ``sigma``.
 
@@ -649,7 +662,10 @@ def _refit(
         n_other = int(neighbours[0].size)
         ys = ys - _components_model(xs, neighbours)
     u = None if uncertainty is None else uncertainty[lo:hi]
-    return fit_window(xs, ys, center, config, u, sigma_start_km=sigma, extra_params=3 * n_other)
+    e = None if error_km is None else error_km[lo:hi]
+    return fit_window(
+        xs, ys, center, config, u, sigma_start_km=sigma, extra_params=3 * n_other, error_km=e
+    )
 
 
 def _deblend(
@@ -658,6 +674,7 @@ def _deblend(
     uncertainty: NDArray | None,
     fits: list[_Refit],
     config: FitConfig,
+    error_km: NDArray | None = None,
 ) -> list[_Refit]:
     """Refit every enhancement with the others subtracted, until nothing changes.
 
@@ -678,7 +695,7 @@ def _deblend(
             if _same_components(near, r.neighbours):
                 out.append(r)  # the same data as its last fit: the same result
                 continue
-            fit = _refit(x, y, uncertainty, r.start_km, sigma, config, near)
+            fit = _refit(x, y, uncertainty, r.start_km, sigma, config, near, error_km)
             if not fit.success:
                 out.append(r)
                 continue

@@ -171,6 +171,7 @@ def test_slider_refits_and_shows_why_a_peak_is_rejected(explorer):
     assert orbit.profile.x_scale.max == 50.0
     assert len(orbit.profile.points.x) == orbit.fit.n_soundings
     assert "half_width_km=50.0" in orbit.link.value
+    orbit.controls.values["half_width_km"].value = 100.0  # the plume (σ 15 km) fits again
 
     orbit.controls.values["r2_min"].value = 0.99
     assert not orbit.fit.passed and orbit.fit.reject_reason == "r2_min"

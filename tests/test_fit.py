@@ -8,9 +8,13 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from oco2explore.config import FitConfig
-from oco2explore.fit import FitResult, fit_window, gaussian
+from oco2explore.fit import FitResult, fit_window, gaussian, gls_chi2
+from oco2explore.scan import detect
+from oco2explore.simulate import REAL_CORRELATED_ERROR_PPM, REAL_CORRELATION_KM, correlated_error
 
 X = np.linspace(-100.0, 100.0, 801)
+#: The white-noise Δχ² statistic with the threshold these tests were written for.
+WHITE = FitConfig(error_correlation_ppm=None, significance_min=30.0)
 
 
 def plume(x, center=3.0, amplitude=60.0, sigma=8.0, slope=0.01, base=400.0):
@@ -53,8 +57,8 @@ def test_error_bars_are_calibrated_over_many_noise_draws():
 def test_given_uncertainties_are_absolute_and_weight_the_fit():
     rng = np.random.default_rng(3)
     y = plume(X) + rng.normal(0, 0.5, X.size)
-    scaled = fit_window(X, y, 0.0)
-    absolute = fit_window(X, y, 0.0, uncertainty=np.full(X.size, 0.5))
+    scaled = fit_window(X, y, 0.0, WHITE)
+    absolute = fit_window(X, y, 0.0, WHITE, uncertainty=np.full(X.size, 0.5))
     assert absolute.amplitude == pytest.approx(scaled.amplitude, rel=1e-6)
     assert absolute.amplitude_err == pytest.approx(scaled.amplitude_err, rel=0.15)
     assert absolute.significance == pytest.approx(scaled.significance, rel=1e-6)
@@ -62,7 +66,7 @@ def test_given_uncertainties_are_absolute_and_weight_the_fit():
     spoiled = y.copy()
     spoiled[::50] += 30.0
     u = np.where(np.arange(X.size) % 50 == 0, 1e3, 0.5)
-    weighted = fit_window(X, spoiled, 0.0, uncertainty=u)
+    weighted = fit_window(X, spoiled, 0.0, WHITE, uncertainty=u)
     assert weighted.amplitude == pytest.approx(absolute.amplitude, rel=0.02)
 
 
@@ -75,7 +79,7 @@ def test_fixed_centre_stays_put():
 def test_significance_is_delta_chi2_over_reduced_chi2():
     rng = np.random.default_rng(5)
     y = plume(X, amplitude=30.0) + rng.normal(0, 1.0, X.size)
-    res = fit_window(X, y, 0.0)
+    res = fit_window(X, y, 0.0, WHITE)
     line = np.polyval(np.polyfit(X, y, 1), X)
     rss_line = ((y - line) ** 2).sum()
     rss = ((y - res.model(X)) ** 2).sum()
@@ -169,14 +173,14 @@ def frames_every_2_25_km(seed, *plumes, noise=0.7):
 def test_unresolved_narrow_plume_passes_only_far_above_the_threshold():
     # σ = 1 km, narrower than the 2 km bound: the fit sticks on the bound.
     x, y = frames_every_2_25_km(1, (300.0, 6.0, 1.0), noise=0.5)
-    res = fit_window(x, y, 300.0)
+    res = fit_window(x, y, 300.0, WHITE)
     assert res.sigma_km == pytest.approx(2.0)
     assert res.significance > 2.0 * 30.0
     assert res.passed and res.checks["sigma_min_km"][2]
     # Above the threshold but below twice it: rejected as too narrow, as without a threshold.
-    stricter = fit_window(x, y, 300.0, FitConfig(significance_min=0.7 * res.significance))
+    stricter = fit_window(x, y, 300.0, WHITE.replace(significance_min=0.7 * res.significance))
     assert stricter.reject_reason == "sigma_min_km"
-    off = fit_window(x, y, 300.0, FitConfig(significance_min=None))
+    off = fit_window(x, y, 300.0, WHITE.replace(significance_min=None))
     assert off.reject_reason == "sigma_min_km"
 
 
@@ -267,7 +271,55 @@ def test_support_needs_both_flanks_and_one_side_beside_the_peak(gap, support, pa
 def test_extra_params_reduce_the_degrees_of_freedom():
     rng = np.random.default_rng(4)
     y = plume(X) + rng.normal(0.0, 0.5, X.size)
-    plain = fit_window(X, y, 0.0)
-    fewer = fit_window(X, y, 0.0, extra_params=30)
+    plain = fit_window(X, y, 0.0, WHITE)
+    fewer = fit_window(X, y, 0.0, WHITE, extra_params=30)
     assert fewer.amplitude == plain.amplitude
     assert fewer.significance == pytest.approx(plain.significance * (801 - 35) / (801 - 5))
+
+
+def test_gls_chi2_is_generalised_least_squares():
+    # Against the dense inverse of diag(white) + rms²·exp(−|Δs|/L), frames of 3 soundings.
+    rng = np.random.default_rng(0)
+    s = np.sort(np.repeat(rng.uniform(0.0, 50.0, 20), 3))
+    white = rng.uniform(0.2, 0.8, s.size)
+    t = s - 25.0
+    design = np.column_stack([t, np.ones_like(t), gaussian(t, 5.0, 2.0)])
+    y = rng.normal(size=s.size) + 0.1 * t
+    cov = np.diag(white) + 0.3**2 * np.exp(-np.abs(s[:, None] - s[None, :]) / 3.5)
+    inv = np.linalg.inv(cov)
+    expected = [y @ inv @ y]
+    for j in (1, 2, 3):
+        x = design[:, :j]
+        beta = np.linalg.solve(x.T @ inv @ x, x.T @ inv @ y)
+        expected.append((y - x @ beta) @ inv @ (y - x @ beta))
+    chi2, beta = gls_chi2(design, y, white, s, 0.3, 3.5)
+    assert chi2 == pytest.approx(expected, rel=1e-7)
+    assert beta == pytest.approx(np.linalg.solve(design.T @ inv @ design, design.T @ inv @ y))
+
+
+def test_without_correlated_error_the_statistic_is_the_white_one():
+    rng = np.random.default_rng(8)
+    y = plume(X, amplitude=30.0) + rng.normal(0.0, 0.7, X.size)
+    u = np.full(X.size, 0.7)
+    white = fit_window(X, y, 0.0, FitConfig(error_correlation_ppm=None), u)
+    none = fit_window(X, y, 0.0, FitConfig(error_correlation_ppm=0.0), u)
+    assert none.significance == pytest.approx(white.significance, rel=1e-6)
+    assert none.amplitude == white.amplitude  # the fit itself does not change
+    correlated = fit_window(X, y, 0.0, FitConfig(), u)
+    assert correlated.amplitude == white.amplitude
+    assert 0.0 < correlated.significance < white.significance
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_correlated_noise_bumps_pass_the_white_statistic_not_the_gls_one(seed):
+    # 3,000 km of frames with the real-like correlated error and white noise, no plume.
+    rng = np.random.default_rng(seed)
+    frames = np.arange(0.0, 3000.0, 2.25)
+    error = correlated_error(rng, frames, REAL_CORRELATED_ERROR_PPM, REAL_CORRELATION_KM)
+    x = np.repeat(frames, 8)
+    y = 400.0 + np.repeat(error, 8) + rng.normal(0.0, 0.5, x.size)
+    table = pd.DataFrame({"distance_km": x, "xco2": y, "xco2_uncertainty": 0.5})
+    white = detect(table, FitConfig(error_correlation_ppm=None))
+    gls = detect(table)
+    assert white["passed"].sum() >= 1  # same threshold (25), white statistic: false peaks
+    assert not gls["passed"].any()

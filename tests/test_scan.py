@@ -21,6 +21,8 @@ from oco2explore.scan import (
 from oco2explore.schema import PEAK_COLUMNS
 
 SEED_CENTRE = (-26.2786, 28.9304)
+#: The white-noise Δχ² statistic with the threshold these tests were written for.
+WHITE = FitConfig(error_correlation_ppm=None, significance_min=30.0)
 
 
 def orbit_table(x, xco2, heading=350.0, orbit=11522, wind=(3.0, 1.0)):
@@ -56,7 +58,7 @@ def test_candidate_statistic_matches_the_direct_linear_fit():
     rng = np.random.default_rng(4)
     x = np.arange(0.0, 600.0, 1.0) + 0.25  # one sounding per bin, at the bin centre
     y = 400 + 0.002 * x + gaussian(x - 300.25, 30.0, 5.0) + rng.normal(0, 0.4, x.size)
-    config = FitConfig(significance_scale_km=None)
+    config = WHITE.replace(significance_scale_km=None)
     cand = candidate_significance(x, y, np.ones_like(x), config)
     row = cand.iloc[int(np.argmax(cand["significance"]))]
     assert row["center_km"] == pytest.approx(300.25, abs=3.0)
@@ -154,7 +156,7 @@ def test_a_weak_broad_refit_does_not_hide_a_strong_narrow_candidate():
     rng = np.random.default_rng(1)
     x = np.arange(0.0, 400.0, 0.3)
     y = 400.0 + gaussian(x - 210.0, 12.0, 3.0) + rng.normal(0.0, 0.4, x.size)
-    config = FitConfig(center_shift_max_km=0.0)
+    config = WHITE.replace(center_shift_max_km=0.0)
     centers, sigmas = np.array([200.0, 210.0]), np.array([12.0, 3.0])
     fits = [
         r.fit
@@ -269,8 +271,8 @@ def test_a_weak_plume_beside_a_strong_pair_is_found_by_deblending(seed):
     y = 400.0 + gaussian(x - 300.0, 100.0, 3.0) + gaussian(x - 330.0, 80.0, 4.0)
     y = y + gaussian(x - 240.0, 12.0, 3.0) + rng.normal(0.0, 0.7, x.size)
     table = pd.DataFrame({"distance_km": x, "xco2": y, "xco2_uncertainty": 0.7})
-    alone = detect(table, FitConfig(deblend=False)).query("passed")
-    together = detect(table).query("passed")
+    alone = detect(table, WHITE.replace(deblend=False)).query("passed")
+    together = detect(table, WHITE).query("passed")
     assert sorted(np.rint(alone["distance_km"] / 10.0) * 10.0) == [300.0, 330.0]
     assert sorted(np.rint(together["distance_km"] / 10.0) * 10.0) == [240.0, 300.0, 330.0]
     weak = together.iloc[int(np.argmin(np.abs(together["distance_km"] - 240.0)))]
