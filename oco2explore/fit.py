@@ -31,13 +31,20 @@ Statistics
 * 1-σ errors come from the covariance ``(JᵀJ)⁻¹`` at the solution, scaled by the
   reduced χ² when no uncertainties are given (as :func:`scipy.optimize.curve_fit`
   does with ``absolute_sigma=False``).
-* ``significance = Δχ² / χ²_ν``: the drop in weighted χ² from the best line
-  alone to the Gaussian+line fit, in units of the reduced χ² of the
-  Gaussian+line fit. It is independent of the overall scale of the
-  uncertainties (OCO-2's ``xco2_uncertainty`` underestimates the real scatter)
-  and, for white noise, behaves like a χ² with a few degrees of freedom.
-  :mod:`oco2explore.scan` computes the same statistic and calibrates its
-  threshold on plume-free simulated orbits.
+* ``significance = Δχ² / χ²_ν``: the drop in χ² from the best line alone to
+  the line plus the fitted Gaussian, in units of the reduced χ² of the
+  Gaussian+line fit. By default (``FitConfig.error_correlation_ppm``) the χ² are
+  those of generalised least squares (:func:`gls_chi2`) under the real OCO-2
+  error structure: each sounding's independent error (its uncertainty, or
+  without uncertainties the window's scatter less the correlated part) plus an
+  error correlated along the track (0.28 ppm rms over 3.5 km, shared by the
+  footprints of a frame), which makes a noise bump a few km wide far less
+  significant than the white-noise Δχ² says. With ``error_correlation_ppm``
+  None it is the weighted white-noise Δχ², which the scan's candidate search
+  uses too. Dividing by χ²_ν keeps it independent of the overall scale of the
+  uncertainties (OCO-2's ``xco2_uncertainty`` underestimates the real scatter).
+  :mod:`oco2explore.scan` calibrates the threshold on plume-free simulated
+  orbits with the real-like correlated error.
 * ``r`` is the Pearson correlation between observed and modelled XCO2 inside
   ±4σ of the centre; ``r2 = 1 − SS_res/SS_tot`` there (coefficient of
   determination).
@@ -108,9 +115,9 @@ BOUND_TOLERANCE = 1e-3
 #: check only with at least this multiple of the significance threshold. Such fits
 #: collect every structure narrower than the bound (single frames, outlier footprints),
 #: so they need stronger evidence: the real plume-free segments of orbit 11522 hold one
-#: at significance 56, above the default threshold of 50, while unresolved simulated
-#: plumes reach 80-230; with the threshold off (``significance_min`` None) they are
-#: rejected as the seed did.
+#: at white-noise significance 56 (18 with the default correlated-error statistic,
+#: threshold 25), while unresolved simulated plumes reach 80-230 (white); with the
+#: threshold off (``significance_min`` None) they are rejected as the seed did.
 UNRESOLVED_SIGNIFICANCE_FACTOR = 2.0
 
 

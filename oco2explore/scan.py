@@ -74,9 +74,8 @@ is a single Gaussian of its along-track width again; candidates and refits use
 that coordinate, positions and emissions the track itself. It needs positions
 and ``windspeed_u_met``/``windspeed_v_met`` (ignored without them) and trusts
 the wind direction (``|cot α|`` is capped for winds nearly along the track). On
-60 simulated days it raises recall from 0.42 to 0.54 and precision from 0.95 to
-1.00 (with the real-like correlated error: recall 0.41 to 0.51, precision 0.32 to
-0.74, the false peaks along ``distance_km`` being narrow bumps of a few frames),
+60 simulated days it raises recall from 0.37 to 0.54 (precision 1.00 and 0.97;
+with the real-like correlated error: recall 0.37 to 0.51, precision 0.85 to 0.93),
 so it is the default; on the real Highveld pass with its
 published wind it finds the same single peak as ``distance_km`` (tested).
 ``FitConfig(wind_aligned=False)`` scans along ``distance_km`` as the seed did.
@@ -93,44 +92,50 @@ real plume-free stretches of orbit 11522: see
 :data:`oco2explore.simulate.REAL_CORRELATED_ERROR_PPM`; ``distance_km`` computed
 over the whole run, as orbits cross midnight) with the significance threshold
 off, and counts passed peaks per 10,000 km of clear track (track length holding
-good soundings, in 1 km bins) for each threshold and fitted width. The Δχ²
-statistic assumes white noise; real XCO2 errors are correlated over a few km,
-which makes narrow noise bumps far more significant than white noise would
-(on 60 plume-free days, 1,116,559 km of clear track, thresholds 10, 20, 30, 35,
-40, 50 and 60 give 12.8, 4.6, 1.6, 0.91, 0.43, 0.11 and 0.054 false peaks per
-10,000 km with the correlated error, against 2.0, 0.22, 0.036, 0.018, 0.018, 0
-and 0 without it). The undulating background makes broad bumps reach a high
-Δχ² more often than narrow ones, so the threshold grows in proportion to σ above
+good soundings, in 1 km bins) for each threshold and fitted width.
+
+Real XCO2 errors are correlated over a few km, which makes narrow noise bumps
+far more significant than the white-noise Δχ² says: with it, thresholds 10, 20,
+30, 35, 40, 50 and 60 give 12.8, 4.6, 1.6, 0.91, 0.43, 0.11 and 0.054 false
+peaks per 10,000 km with the correlated error (on 60 plume-free days, 1,116,559
+km of clear track), against 2.0, 0.22, 0.036, 0.018, 0.018, 0 and 0 without it,
+and on days with plumes recall 0.62/0.58/0.53/0.51/0.45 at precision only
+0.17/0.26/0.40/0.74/0.82 for 30/35/40/50/60. So the refits' significance is
+computed by generalised least squares with that error covariance
+(``FitConfig.error_correlation_ppm``, :func:`oco2explore.fit.gls_chi2`; the
+candidate search keeps the white statistic, whose prescreen is only a filter):
+thresholds 20, 25, 30 and 35 then give 0.090, 0.018, 0.009 and 0 false peaks
+per 10,000 km, and recall 0.53/0.51/0.50/0.46 at precision 0.74/0.93/0.96/1.00
+with the correlated error (0.56/0.54/0.49/0.47 at 0.94/0.97/1.00/1.00 without
+it). The default, 25, keeps the recall of the white statistic at 50 with
+precision 0.93 instead of 0.74, and meets the < 1 false peak per 10,000 km
+target fifty times over. Observable plumes are rare (78 targets in 60 days,
+~0.7 per 10,000 km of clear track), so every false peak per 10,000 km costs
+much precision. The real data agree: on their plume-free stretches (1,000 km)
+the largest significance is 18 (an unresolved σ ≈ 1 km bump, which needs twice
+the threshold; white statistic 56), the Highveld plume passes at 584.
+
+The undulating background makes broad bumps reach a high Δχ² more often than
+narrow ones, so the threshold grows in proportion to σ above
 ``significance_scale_km`` = 3 km (a gentler growth, ∝ √σ, lost recall and
 precision), and the support rule (soundings on both flanks and beside the peak
 on at least one side) rejects bumps made of one isolated cloud-free cluster.
-
-The default, 50, meets the < 1 false peak per 10,000 km target with a margin of
-ten (0.11 with the correlated error; 30, the default before that error was
-modelled, gives 1.6) and is set by *precision*: observable plumes are rare (78
-targets in 60 days, ~0.7 per 10,000 km of clear track), so every false peak per
-10,000 km costs much precision. On 60 simulated days with plumes
-(``bench_scan.py --days 30 --seeds 0 1 [--correlated-noise]``) thresholds 30,
-35, 40, 50 and 60 give recall 0.62/0.58/0.53/0.51/0.45 at precision
-0.17/0.26/0.40/0.74/0.82 with the correlated error, and recall 0.60/0.59/0.58/
-0.54/0.46 at precision 0.90/0.94/0.94/1.00/1.00 without it: 50 keeps most of
-the recall of 30 and most of the precision of 60. The real data agree: their
-plume-free stretches (1,000 km) hold bumps of significance up to 56 (an
-unresolved σ ≈ 1 km one, which needs twice the threshold) and 45 (σ = 10 km,
-threshold 168), none passing, and the Highveld plume passes at 828.
 
 Most missed plumes are not near the threshold at all (see ``bench_scan.py
 --list``): narrower than the 2 km bound (real plume-free bumps forbid a lower
 bound or a lower unresolved threshold), in clusters whose plumes all mask each
 other (none reaches its threshold to be subtracted), merged with a neighbour
-into one broad Gaussian, or below the noise. Deblending raises recall by about
-0.05 at the same precision and false-peak rate, and the emission of the plumes
-found is closer to the truth: a neighbour's enhancement no longer leaks into the
-fitted area (see the benchmark table in the README). ``half_width_km`` = 70 finds
-more simulated plumes but splits the real Highveld plume in two and passes a real
-plume-free bump, so the seed's 100 km stays. Lowering ``sigma_min_km`` to 1 km
-finds a few more narrow simulated plumes but gives passed σ ≈ 1 km peaks on the
-real plume-free stretches of orbit 11522 (tested to give none), so it stays 2 km.
+into one broad Gaussian, or below the noise. Deblending raises recall from 0.50
+to 0.54 (real-like noise: 0.50 to 0.51) at the same precision, and the emission
+of the plumes found is closer to the truth (median |ln ratio| 0.18 to 0.15;
+real-like noise 0.22 to 0.13): a neighbour's enhancement no longer leaks into
+the fitted area (see the benchmark table in the README). With the white-noise
+statistic (not yet re-measured with the correlated-error one), ``half_width_km``
+= 70 found more simulated plumes but split the real Highveld plume in two and
+passed a real plume-free bump, so the seed's 100 km stays, and lowering
+``sigma_min_km`` to 1 km found a few more narrow simulated plumes but gave
+passed σ ≈ 1 km peaks on the real plume-free stretches of orbit 11522 (tested to
+give none), so it stays 2 km.
 
 Tables without positions
 ------------------------
