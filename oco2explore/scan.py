@@ -129,13 +129,12 @@ into one broad Gaussian, or below the noise. Deblending raises recall from 0.50
 to 0.54 (real-like noise: 0.50 to 0.51) at the same precision, and the emission
 of the plumes found is closer to the truth (median |ln ratio| 0.18 to 0.15;
 real-like noise 0.22 to 0.13): a neighbour's enhancement no longer leaks into
-the fitted area (see the benchmark table in the README). With the white-noise
-statistic (not yet re-measured with the correlated-error one), ``half_width_km``
-= 70 found more simulated plumes but split the real Highveld plume in two and
-passed a real plume-free bump, so the seed's 100 km stays, and lowering
-``sigma_min_km`` to 1 km found a few more narrow simulated plumes but gave
-passed σ ≈ 1 km peaks on the real plume-free stretches of orbit 11522 (tested to
-give none), so it stays 2 km.
+the fitted area (see the benchmark table in the README). ``half_width_km`` = 70
+splits the real Highveld plume in two (recall 0.51, precision 0.90 with the
+real-like noise), so the seed's 100 km stays; ``sigma_min_km`` = 1 km finds a few
+more narrow simulated plumes (recall 0.54) but lowers precision to 0.84 and
+brings a real plume-free σ ≈ 1.2 km bump to significance 23, next to the
+threshold, so it stays 2 km.
 
 Tables without positions
 ------------------------
