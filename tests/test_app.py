@@ -96,6 +96,20 @@ def test_controls_have_one_widget_per_fitconfig_field_and_round_trip():
     assert controls.config == config.replace(r2_min=0.5)
 
 
+def test_every_slider_stays_within_what_fitconfig_accepts():
+    # Each slider, at its lowest and highest position, gives a valid FitConfig.
+    controls = Controls()
+    for name, widget in controls.values.items():
+        if not hasattr(widget, "min"):
+            continue
+        for value in (widget.min, widget.max):
+            widget.value = value
+            if name in ("sigma_min_km", "sigma_max_km"):
+                continue  # the pair is checked together (see the next test)
+            assert controls.config is not None, name
+        controls.set_config(FitConfig())
+
+
 def test_controls_report_an_impossible_combination():
     controls = Controls()
     calls = []

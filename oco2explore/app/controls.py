@@ -33,6 +33,8 @@ SPECS: dict[str, tuple[str, float, float, float]] = {
     "slope_max": ("max |slope| (ppm/km)", 0.0, 0.1, 0.001),
     "intercept_min": ("min backgr. (ppm)", 350.0, 450.0, 0.5),
     "intercept_max": ("max backgr. (ppm)", 350.0, 450.0, 0.5),
+    "error_correlation_ppm": ("correlated error (ppm)", 0.0, 1.0, 0.01),
+    "error_correlation_km": ("its length (km)", 0.5, 20.0, 0.5),
 }
 #: Labels of boolean fields (shown as check boxes).
 LABELS: dict[str, str] = {
