@@ -187,6 +187,8 @@ WIND_COLUMNS = ("latitude", "longitude", "windspeed_u_met", "windspeed_v_met")
 DEBLEND_PASSES = 3
 #: Backfitting stops when no verdict changes and no area A moves by more than this fraction.
 DEBLEND_TOLERANCE = 0.02
+#: Neighbour models closer than this everywhere in a window leave its refit as it was, ppm.
+DEBLEND_MODEL_TOLERANCE_PPM = 0.005
 #: A rejected refit is subtracted from its neighbours' windows at this multiple of its threshold.
 COMPONENT_FRACTION = 1.0
 #: Candidate searches on the data less the enhancements found so far.
@@ -696,7 +698,9 @@ def _deblend(
         for r in fits:
             sigma = max(r.start_sigma_km, r.fit.sigma_km)
             near = _apart(r.start_km, sigma, comps, config)
-            if _same_components(near, r.neighbours):
+            if _same_components(near, r.neighbours) or _same_window_data(
+                x, r.start_km, near, r.neighbours, config
+            ):
                 out.append(r)  # the same data as its last fit: the same result
                 continue
             fit = _refit(x, y, uncertainty, r.start_km, sigma, config, near, error_km)
@@ -712,6 +716,22 @@ def _deblend(
         if not changed:
             break
     return fits
+
+
+def _same_window_data(
+    x: NDArray, center_km: float, a: _Components, b: _Components, config: FitConfig
+) -> bool:
+    """Whether two neighbour sets subtract the same enhancement from the window.
+
+    True when their models differ by less than :data:`DEBLEND_MODEL_TOLERANCE_PPM`
+    everywhere in the window around ``center_km`` (e.g. a component added or
+    moved beyond the window edge, whose tail there is negligible).
+    """
+    half = config.half_width_km
+    lo, hi = np.searchsorted(x, [center_km - half, center_km + half])
+    xs = x[lo : min(hi + 1, x.size)]
+    diff = _components_model(xs, a) - _components_model(xs, b)
+    return bool(np.all(np.abs(diff) < DEBLEND_MODEL_TOLERANCE_PPM))
 
 
 def _same_components(a: _Components, b: _Components) -> bool:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from oco2explore.config import FitConfig
-from oco2explore.fit import FitResult, fit_window, gaussian, gls_chi2
+from oco2explore.fit import FitResult, fit_window, gaussian, gls_chi2, unresolved_factor
 from oco2explore.scan import detect
 from oco2explore.simulate import REAL_CORRELATED_ERROR_PPM, REAL_CORRELATION_KM, correlated_error
 
@@ -182,6 +182,20 @@ def test_unresolved_narrow_plume_passes_only_far_above_the_threshold():
     assert stricter.reject_reason == "sigma_min_km"
     off = fit_window(x, y, 300.0, WHITE.replace(significance_min=None))
     assert off.reject_reason == "sigma_min_km"
+
+
+def test_unresolved_narrow_plume_needs_only_the_threshold_with_the_correlated_error():
+    # The correlated-error statistic models narrow noise structures: factor 1, not 2.
+    assert unresolved_factor(FitConfig()) == 1.0
+    assert unresolved_factor(WHITE) == 2.0
+    x, y = frames_every_2_25_km(1, (300.0, 6.0, 1.0), noise=0.5)
+    u = np.full(x.size, 0.5)
+    res = fit_window(x, y, 300.0, uncertainty=u, error_km=x)
+    assert res.sigma_km == pytest.approx(2.0)
+    between = FitConfig(significance_min=0.7 * res.significance)  # 1× < significance < 2×
+    assert fit_window(x, y, 300.0, between, uncertainty=u, error_km=x).passed
+    above = FitConfig(significance_min=1.1 * res.significance)
+    assert fit_window(x, y, 300.0, above, uncertainty=u, error_km=x).reject_reason == "sigma_min_km"
 
 
 def test_local_start_keeps_a_narrow_plume_beside_a_broad_bump():
