@@ -37,8 +37,10 @@ class FitConfig:
         Bounds of the Gaussian width σ, km (seed: σ ≥ 2 km and 3σ ≤ half window).
         Simulated plumes a few km downwind are 1-2 km wide along the track and a
         1 km bound finds more of them, but real plume-free OCO-2 orbits hold
-        σ ≈ 1 km bumps of ~1 ppm with significance 40-65 (tested), so the seed's
-        2 km stays.
+        σ ≈ 1 km bumps of ~1 ppm (white-noise significance 40-65, tested; 23 under
+        the default correlated-error statistic, threshold 25), so the seed's 2 km
+        stays. Fits stuck on the lower bound pass at
+        :func:`oco2explore.fit.unresolved_factor` × the threshold.
     amplitude_min, amplitude_max : float
         Bounds of the Gaussian area A, ppm·km (seed: Δ > 0, so A ≥ 0). A fit whose
         A sits on ``amplitude_min`` found no enhancement and is rejected.

@@ -10,6 +10,7 @@ from oco2explore.emission import cross_sectional_flux, wind_perpendicular
 from oco2explore.fit import fit_window, gaussian
 from oco2explore.scan import (
     _refit_candidates,
+    _same_window_data,
     candidate_significance,
     detect,
     empty_peaks,
@@ -299,6 +300,18 @@ def test_neighbour_model_leaves_out_the_fitted_plume():
     assert model == pytest.approx(gaussian(x - 130.0, 40.0, 4.0))
     weak = peaks.assign(significance=[500.0, 10.0, 400.0])
     assert peak_components(weak, config)[0].tolist() == [100.0, 400.0]
+
+
+def test_backfitting_keeps_a_fit_whose_window_data_did_not_change():
+    config = FitConfig()
+    x = np.linspace(0.0, 400.0, 4001)
+    one = (np.array([130.0]), np.array([4.0]), np.array([40.0]))
+    # A second component whose tail barely reaches the window around 100 km: same data.
+    beyond = (np.array([130.0, 236.0]), np.array([4.0, 3.0]), np.array([40.0, 30.0]))
+    assert _same_window_data(x, 100.0, beyond, one, config)
+    # ... one well inside it changes the data: refit.
+    inside = (np.array([130.0, 170.0]), np.array([4.0, 3.0]), np.array([40.0, 30.0]))
+    assert not _same_window_data(x, 100.0, inside, one, config)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
