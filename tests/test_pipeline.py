@@ -65,6 +65,14 @@ def _assert_same_results(a: Path, b: Path) -> None:
         assert manifest_a[name] == manifest_b[name]
 
 
+def _scheduler_address(scheduler_file: Path) -> str | None:
+    """The address in a dask scheduler file, None while it is missing or half written."""
+    try:
+        return json.loads(scheduler_file.read_text())["address"]
+    except (FileNotFoundError, json.JSONDecodeError, KeyError):
+        return None
+
+
 @contextlib.contextmanager
 def dask_cluster(folder: Path, n_workers: int = 2) -> Iterator[tuple[str, list]]:
     """A real ``dask scheduler`` and ``n_workers`` ``dask worker`` processes on 127.0.0.1."""
@@ -82,10 +90,11 @@ def dask_cluster(folder: Path, n_workers: int = 2) -> Iterator[tuple[str, list]]
     ]
     try:
         deadline = time.monotonic() + 60
-        while not scheduler_file.exists():
+        address = _scheduler_address(scheduler_file)
+        while address is None:  # the file may exist before the scheduler has written it
             assert procs[0].poll() is None and time.monotonic() < deadline, "no scheduler"
             time.sleep(0.05)
-        address = json.loads(scheduler_file.read_text())["address"]
+            address = _scheduler_address(scheduler_file)
         workers = [
             subprocess.Popen(
                 [DASK, "worker", address, "--host", "127.0.0.1", "--nthreads", "1"]
