@@ -56,8 +56,10 @@ the table rows:
 * peaks per found plume: passed peaks within that distance, averaged over found targets;
 * median ``|ln(estimated/true emission)|`` over found targets, the estimate being the
   cross-sectional flux of the nearest passed peak with the *true* cross-track wind,
-  the truth the summed emission of all crossings matched to that peak (plumes
-  closer than the fitted width cannot be told apart).
+  the truth the summed emission of the target and of the other crossings matched to
+  that peak within 2σ of its fitted width (plumes that close are inside the one
+  Gaussian and cannot be told apart; farther ones are separate bumps outside its
+  area).
 
 ``--calibrate`` runs each variant on plume-free days (``plumes=False``) with the
 significance threshold off and prints, for candidate thresholds, the passed peaks
@@ -222,8 +224,11 @@ def score(peaks: pd.DataFrame, truth: pd.DataFrame, line_density: np.ndarray) ->
     for j in np.flatnonzero(found):
         i = np.flatnonzero(hit[:, j])[np.argmin(d[hit[:, j], j])]
         estimate = line_density[i] * abs(truth["wind_perp"].iloc[j])
-        # Plumes closer than the fitted width are one peak: their emissions add.
-        true_q = truth["emission_kg_per_s"].to_numpy()[hit[i]].sum()
+        # Plumes within the fitted Gaussian (±2σ of the peak) are one peak: their
+        # emissions add; farther crossings are separate bumps outside its area.
+        within = hit[i] & (d[i] <= 2.0 * float(peaks["sigma_km"].iloc[i]))
+        within[j] = True
+        true_q = truth["emission_kg_per_s"].to_numpy()[within].sum()
         errors.append(abs(np.log(estimate / true_q)))
     signal = truth["signal"].to_numpy()
     by_signal = {}

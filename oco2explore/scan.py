@@ -144,8 +144,8 @@ with the real-like correlated error; on seeds 2 and 3, 0.77 and 0.67. Recall ≥
 over all targets is thus beyond any detector at this threshold under the real-like
 error, and needs near-oracle performance under white noise. Deblending raises recall
 from 0.53 to 0.56 (real-like noise: 0.54 to 0.55) at the same precision, and the
-emission of the plumes found is closer to the truth (median |ln ratio| 0.18 to 0.15;
-real-like noise 0.20 to 0.12): a neighbour's enhancement no longer leaks into the
+emission of the plumes found is closer to the truth (median |ln ratio| 0.16 to 0.13;
+real-like noise 0.14 to 0.13): a neighbour's enhancement no longer leaks into the
 fitted area (see the benchmark table in the README). Also measured and not adopted:
 ``r2_min`` off (recall 0.58 with either noise, precision 0.94/0.92: the seed's R²
 rule stays the default), the reduced χ² taken near the peak instead of over the
