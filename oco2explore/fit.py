@@ -678,7 +678,7 @@ def _judge(result: FitResult, config: FitConfig) -> FitResult:
     checks["amplitude_min"] = (result.amplitude, config.amplitude_min, not at_floor)
     # σ stuck on a bound: the best Gaussian is narrower (the seed's "too narrow") or
     # broader (its "too large") than allowed. An unresolved narrow one is kept when
-    # far above the significance threshold (see UNRESOLVED_SIGNIFICANCE_FACTOR).
+    # above the significance threshold (see unresolved_factor).
     at_floor = result.sigma_km <= config.sigma_min_km * (1.0 + BOUND_TOLERANCE)
     lim = config.significance_limit(config.sigma_min_km)
     unresolved_ok = lim is not None and result.significance >= unresolved_factor(config) * lim
