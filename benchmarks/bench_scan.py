@@ -298,12 +298,13 @@ def oracle_line(
     found = (
         hits(passed, truth)[1].any(axis=0)[target] if len(passed) else np.zeros(sigma.size, bool)
     )
+    n_detectable = np.count_nonzero(detectable)
+    n_found = np.count_nonzero(found & detectable)
     return (
         f"recall ceiling (known position, shape and noise; other plumes removed): "
         f"Δχ² ≥ {config.significance_min:g} for {flat:.2f} of the targets, "
         f"≥ the σ-scaled threshold for {detectable.mean():.2f}; the engine finds "
-        f"{np.count_nonzero(found & detectable)} of those {np.count_nonzero(detectable)} "
-        f"({np.count_nonzero(found & detectable) / max(np.count_nonzero(detectable), 1):.2f})"
+        f"{n_found} of those {n_detectable} ({n_found / max(n_detectable, 1):.2f})"
     )
 
 
