@@ -21,6 +21,11 @@ from typing import Any
 from .errors import InputError
 
 QUALITY_POLICIES = ("good", "all")
+#: Real OCO-2 along-track correlated XCO2 error: RMS, ppm, and correlation length, km,
+#: measured on the real plume-free stretches of orbit 11522 (calibration noted in
+#: ``oco2explore/simulate.py``, whose real-like noise uses them).
+REAL_CORRELATED_ERROR_PPM = 0.28
+REAL_CORRELATION_KM = 3.5
 
 
 @dataclass(frozen=True)
@@ -92,8 +97,8 @@ class FitConfig:
         accounts for (generalised least squares, :func:`oco2explore.fit.gls_chi2`):
         real OCO-2 errors are correlated over a few km (0.28 ppm over 3.5 km
         measured on real plume-free data, see
-        :data:`oco2explore.simulate.REAL_CORRELATED_ERROR_PPM`). None (default):
-        the white-noise Δχ². The statistic is then on another scale: set
+        :data:`REAL_CORRELATED_ERROR_PPM`, the default). None: the white-noise
+        Δχ². The statistic is then on another scale: set
         ``significance_min`` with it (see ``benchmarks/bench_scan.py``).
     error_correlation_km : float
         Correlation length of that error along the track, km.
@@ -117,8 +122,8 @@ class FitConfig:
     wind_uncertainty_m_per_s: float = 1.0
     wind_aligned: bool = True
     deblend: bool = True
-    error_correlation_ppm: float | None = 0.28
-    error_correlation_km: float = 3.5
+    error_correlation_ppm: float | None = REAL_CORRELATED_ERROR_PPM
+    error_correlation_km: float = REAL_CORRELATION_KM
 
     def __post_init__(self) -> None:
         problems = []

@@ -55,6 +55,9 @@ from scipy.signal import lfilter
 from scipy.spatial import cKDTree
 from scipy.special import ndtri
 
+# Re-exported: the simulator's real-like noise (see the calibration note below).
+from .config import REAL_CORRELATED_ERROR_PPM as REAL_CORRELATED_ERROR_PPM
+from .config import REAL_CORRELATION_KM
 from .emission import (
     SECONDS_PER_YEAR,
     ppm_per_kg_per_m2,
@@ -130,30 +133,30 @@ UNDULATION_RMS_PPM = 0.3
 FOOTPRINT_BIAS_RMS_PPM = 0.1
 #: Extra noise of bad-quality soundings, ppm.
 BAD_NOISE_PPM = 1.5
-#: Real-like along-track correlated XCO2 error (opt-in: ``correlated_error_ppm`` of
-#: :func:`simulate_day`): RMS, ppm, and correlation length, km, of an exponentially
-#: correlated error (:func:`correlated_error`) shared by the footprints of a frame.
-#: Calibrated on the real plume-free stretches of orbit 11522 (``segment_5700_6400km``
-#: and ``segment_6400_6700km``, 1,677 good soundings) against 6 simulated plume-free days
-#: (2016-08-31 on, seeds 0 and 1, good soundings), residuals from a 60 km running median:
-#:
-#: * residual covariance at lag 0-0.5 km: real 0.060 ppm² (0.045-0.063 up to 2 km,
-#:   0.040 at 2-2.5 km, ≲ 0.017 beyond 2.5 km); simulated 0.004 without the error,
-#:   0.066 with it (frames share it: lag 0), 0.030 at 2.25 km, 0.010 at 4.5 km;
-#: * robust spread (1.4826·MAD) of the engine's signed candidate statistic
-#:   (:func:`oco2explore.scan.candidate_significance`, unweighted) on the residuals, the
-#:   simulated bins weighted to the real local sounding density (real stretches are
-#:   denser than a simulated orbit on average), at σ = 2 / 3.3 / 5.5 km: real
-#:   1.76 / 1.92 / 1.99, simulated 1.15 / 1.23 / 1.30 without the error, 1.64 / 1.77 / 1.85
-#:   with it.
-#:
-#: The statistic on the raw data over all simulated bins stays below the real one
-#: (σ = 2 km: 1.53 against 2.08; 1.18 without the error): the real stretches are denser
-#: and carry more structure at scales above 60 km than the background undulations.
-#: Matching that with this error alone would take ~0.65 ppm, a lag-0 covariance ~5 times
-#: the real one.
-REAL_CORRELATED_ERROR_PPM = 0.28
-REAL_CORRELATION_KM = 3.5
+# Calibration of the real-like along-track correlated XCO2 error,
+# REAL_CORRELATED_ERROR_PPM and REAL_CORRELATION_KM (defined in oco2explore.config, the
+# default of FitConfig.error_correlation_ppm; opt-in here: ``correlated_error_ppm`` of
+# :func:`simulate_day`): RMS, ppm, and correlation length, km, of an exponentially
+# correlated error (:func:`correlated_error`) shared by the footprints of a frame.
+# Calibrated on the real plume-free stretches of orbit 11522 (``segment_5700_6400km``
+# and ``segment_6400_6700km``, 1,677 good soundings) against 6 simulated plume-free days
+# (2016-08-31 on, seeds 0 and 1, good soundings), residuals from a 60 km running median:
+#
+# * residual covariance at lag 0-0.5 km: real 0.060 ppm² (0.045-0.063 up to 2 km,
+#   0.040 at 2-2.5 km, ≲ 0.017 beyond 2.5 km); simulated 0.004 without the error,
+#   0.066 with it (frames share it: lag 0), 0.030 at 2.25 km, 0.010 at 4.5 km;
+# * robust spread (1.4826·MAD) of the engine's signed candidate statistic
+#   (:func:`oco2explore.scan.candidate_significance`, unweighted) on the residuals, the
+#   simulated bins weighted to the real local sounding density (real stretches are
+#   denser than a simulated orbit on average), at σ = 2 / 3.3 / 5.5 km: real
+#   1.76 / 1.92 / 1.99, simulated 1.15 / 1.23 / 1.30 without the error, 1.64 / 1.77 / 1.85
+#   with it.
+#
+# The statistic on the raw data over all simulated bins stays below the real one
+# (σ = 2 km: 1.53 against 2.08; 1.18 without the error): the real stretches are denser
+# and carry more structure at scales above 60 km than the background undulations.
+# Matching that with this error alone would take ~0.65 ppm, a lag-0 covariance ~5 times
+# the real one.
 
 #: Name of the truth table written beside the Lite files.
 TRUTH_FILE = "truth.csv"
