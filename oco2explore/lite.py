@@ -286,7 +286,7 @@ def read_lite_file(path: str | Path, quality: str = "good") -> pd.DataFrame:
     finally:
         ds.close()
     if absent:
-        log.info("%s: no %s (NaN)", path, ", ".join(absent))
+        log.info("%s: no per-sounding %s: NaN columns", path, ", ".join(absent))
     data["time"] = pd.to_datetime(data["time"], unit="s", utc=True)
     return pd.DataFrame({col: data[col] for col in SOUNDING_COLUMNS if col in data})
 
