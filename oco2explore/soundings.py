@@ -157,10 +157,13 @@ def normalise_soundings(df: pd.DataFrame, source: str | Path | None = None) -> p
 def read_soundings(path: str | Path, quality: str = "good") -> pd.DataFrame:
     """Read a sounding table from Parquet, CSV, one Lite NetCDF file or a folder of them.
 
+    Flat point files (NetCDF, CSV or Parquet with latitude/longitude/time/xco2 under common
+    names, see :mod:`oco2explore.points`) are read too.
+
     Parameters
     ----------
     path : str or Path
-        ``.parquet``/``.csv`` table, ``.nc4`` file, or a folder of ``.nc4`` files.
+        ``.parquet``/``.csv`` table, ``.nc4`` file, point file, or a folder of ``.nc4`` files.
     quality : {"good", "all"}
         Quality policy for Lite files (see :func:`oco2explore.lite.read_lite`).
 
@@ -177,6 +180,10 @@ def read_soundings(path: str | Path, quality: str = "good") -> pd.DataFrame:
         if not files:
             raise InputError("no Lite NetCDF files (*.nc4) found", path=path)
         return read_lite(files, quality=quality)
+    from .points import is_points_file, read_points
+
+    if is_points_file(path):
+        return read_points(path, quality=quality)
     df = read_table(path)
     if quality == "good" and "xco2_quality_flag" in df.columns:
         df = df[df["xco2_quality_flag"] == 0]
