@@ -151,9 +151,8 @@ class _Source:
         """Values (fill values as NaN for floats) and units of one variable."""
         if self.table is not None:
             return self.table[name].to_numpy(), ""
-        return _netcdf_values(self.dataset.variables[name], self.path), str(
-            getattr(self.dataset.variables[name], "units", "")
-        )
+        var = self.dataset.variables[name]
+        return _netcdf_values(var, self.path), str(getattr(var, "units", ""))
 
 
 def _netcdf_values(var: Any, path: Path) -> np.ndarray:
