@@ -104,6 +104,7 @@ LITE_FILL = -999999.0
 _TIME_RANGE = (pd.Timestamp("2000-01-01", tz="UTC"), pd.Timestamp("2100-01-01", tz="UTC"))
 
 _STAMP = re.compile(r"^\d{14}$")
+_LITE_NAME = re.compile(r"^oco[23]_LtCO2_", re.IGNORECASE)
 _CF_TIME = re.compile(r"^\s*(\w+)\s+since\s+(.+?)\s*$", re.IGNORECASE)
 _CF_UNITS = {
     "seconds": "s",
@@ -150,9 +151,8 @@ class _Source:
         """Values (fill values as NaN for floats) and units of one variable."""
         if self.table is not None:
             return self.table[name].to_numpy(), ""
-        return _netcdf_values(self.dataset.variables[name], self.path), str(
-            getattr(self.dataset.variables[name], "units", "")
-        )
+        var = self.dataset.variables[name]
+        return _netcdf_values(var, self.path), str(getattr(var, "units", ""))
 
 
 def _netcdf_values(var: Any, path: Path) -> np.ndarray:
@@ -209,7 +209,9 @@ def is_points_file(path: str | Path) -> bool:
     that already has the CONTRACT columns).
 
     A NetCDF file is one when its root has no groups (every Lite file has ``Sounding``,
-    ``Retrieval``, ...) and at least one variable named like a required column; a CSV or
+    ``Retrieval``, ...) and at least one variable named like a required column; files named as
+    GES DISC names Lite files (``oco2_LtCO2_*``, ``oco3_LtCO2_*``) are not opened for this
+    (it would cost a sixth of reading a simulated day). A CSV or
     Parquet table when it lacks one of ``orbit, latitude, longitude, xco2``. Unreadable files
     are not (the Lite or table reader then says what is wrong with them).
 
@@ -229,6 +231,8 @@ def is_points_file(path: str | Path) -> bool:
     if suffix in NETCDF_SUFFIXES:
         import netCDF4
 
+        if _LITE_NAME.match(path.name):
+            return False
         try:
             with netCDF4.Dataset(path, "r") as ds:
                 if ds.groups:

@@ -381,6 +381,10 @@ def test_which_files_are_point_files(tmp_path: Path) -> None:
     assert not is_points_file(tmp_path / "junk.nc")
     _track().to_csv(tmp_path / "p.csv", index=False)
     assert is_points_file(tmp_path / "p.csv")
+    # GES DISC Lite names are taken as Lite files without opening them.
+    flat = _table_without(tmp_path, (), ".nc")
+    assert is_points_file(flat)
+    assert not is_points_file(flat.rename(tmp_path / "oco2_LtCO2_160831_B11100Ar_x.nc4"))
 
 
 # --- the pure helpers ------------------------------------------------------------------------
