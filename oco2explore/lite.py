@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 
 from .config import QUALITY_POLICIES
-from .errors import InputError, LiteFormatError
+from .errors import InputError, LiteFormatError, SchemaError
 from .schema import SOUNDING_COLUMNS
 from .soundings import NETCDF_SUFFIXES, normalise_soundings
 from .tableio import atomic_path, write_table
+from .validate import SOUNDING_RULES, check_table
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,8 @@ def read_lite_file(path: str | Path, quality: str = "good") -> pd.DataFrame:
     Raises
     ------
     LiteFormatError
-        Empty, truncated or corrupt file, not NetCDF, or a missing group/variable.
+        Empty, truncated or corrupt file, not NetCDF, a missing group/variable, or a
+        value of the wrong type or range (:mod:`oco2explore.validate`).
     """
     import netCDF4
 
@@ -244,8 +246,11 @@ def read_lite_file(path: str | Path, quality: str = "good") -> pd.DataFrame:
             raise LiteFormatError(f"corrupt data: {reason}", path=path) from exc
     finally:
         ds.close()
-    data["time"] = pd.to_datetime(data["time"], unit="s", utc=True)
-    return pd.DataFrame({col: data[col] for col in SOUNDING_COLUMNS if col in data})
+    df = pd.DataFrame({col: data[col] for col in SOUNDING_COLUMNS if col in data})
+    try:  # every conversion (time included) and range check inside this file's handling
+        return check_table(df, SOUNDING_RULES, source=path, cast=False)
+    except SchemaError as exc:
+        raise LiteFormatError(exc.reason, path=path) from None
 
 
 def _read_values(var: Any, keep: np.ndarray) -> np.ndarray:
@@ -339,7 +344,7 @@ def extract(
     Raises
     ------
     InputError
-        No input files at all.
+        No input files at all, or none readable: an existing ``out`` is then kept.
     """
     paths = _expand(files)
     if not paths:
@@ -353,6 +358,11 @@ def extract(
         except LiteFormatError as exc:
             log.debug("%s", exc)  # the caller lists failures (the CLI: one line each)
             failures.append((path, exc.reason))
+    if not frames and failures:  # never replace a good table by an empty one
+        raise InputError(
+            f"none of the {len(paths)} input file(s) could be read (first: {failures[0][0]}: "
+            f"{failures[0][1]}); {out} not written"
+        )
     table = _combine(frames, None)
     meta = {
         "inputs": [str(p) for p in paths],
