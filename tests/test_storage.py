@@ -244,3 +244,32 @@ def test_debug_logs_reveal_no_secret(swift_server, caplog):
     token = store.connection.get_auth()[1]
     assert "X-Auth-Token" in caplog.text  # swiftclient did log the requests
     assert token[5:13] not in caplog.text and swift_server.key not in caplog.text
+
+
+@pytest.mark.swift
+def test_storage_paths_as_users_type_them(swift_server, tmp_path, capsys):
+    """``put FILE swift://c/prefix/``, ``ls swift://c/prefix/``, ``get swift://c/key LOCAL``."""
+    config = tmp_path / "swift.json"
+    config.write_text(json.dumps(swift_server.config()))
+    local = tmp_path / "peaks.csv"
+    local.write_text("peak_id\n1\n")
+    container = f"url{uuid.uuid4().hex[:8]}"
+    opts = ["--swift-config", str(config), "-q"]
+    assert main(["storage", "put", str(local), f"swift://{container}/runs/r1/", *opts]) == 0
+    assert capsys.readouterr().out.split() == ["runs/r1/peaks.csv"]
+    assert main(["storage", "put", str(local), f"swift://{container}/other.csv", *opts]) == 0
+    capsys.readouterr()
+    assert main(["storage", "ls", f"swift://{container}/runs/", *opts]) == 0
+    assert capsys.readouterr().out.split() == ["10", "runs/r1/peaks.csv"]
+    back = tmp_path / "back.csv"
+    assert main(["storage", "get", f"swift://{container}/runs/r1/peaks.csv", str(back), *opts]) == 0
+    assert back.read_text() == "peak_id\n1\n"
+    # The same object through --store and a key relative to it.
+    store = ["--store", f"swift://{container}/runs"]
+    assert main(["storage", "get", "r1/peaks.csv", str(tmp_path / "b2.csv"), *store, *opts]) == 0
+    assert (tmp_path / "b2.csv").read_text() == "peak_id\n1\n"
+    assert main(["storage", "rm", f"swift://{container}/other.csv", *opts]) == 0
+    assert main(["storage", "ls", f"swift://{container}", *opts]) == 0
+    assert capsys.readouterr().out.split()[-1] == "runs/r1/peaks.csv"
+    assert main(["storage", "ls", "swift:///x", *opts]) == 2
+    assert "no container" in capsys.readouterr().err
