@@ -30,7 +30,7 @@ from .errors import InputError, LiteFormatError, SchemaError
 from .schema import SOUNDING_COLUMNS
 from .soundings import NETCDF_SUFFIXES, normalise_soundings
 from .tableio import atomic_path, write_table
-from .validate import SOUNDING_RULES, check_table
+from .validate import SOUNDING_RULES, check_column, check_table
 
 log = logging.getLogger(__name__)
 
@@ -238,9 +238,16 @@ def read_lite_file(path: str | Path, quality: str = "good") -> pd.DataFrame:
                 f"variable(s) {', '.join(bad)} not of length {n} (sounding_id)", path=path
             )
         try:
-            flag = variables["xco2_quality_flag"][:]
+            flag = check_column(  # every flag, before the policy drops any
+                pd.Series(variables["xco2_quality_flag"][:]),
+                "xco2_quality_flag",
+                SOUNDING_RULES["xco2_quality_flag"],
+                path,
+            ).to_numpy()
             keep = flag == 0 if quality == "good" else np.ones(n, dtype=bool)
             data = {col: _read_values(var, keep) for col, var in variables.items()}
+        except SchemaError as exc:
+            raise LiteFormatError(exc.reason, path=path) from None
         except (OSError, RuntimeError, IndexError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise LiteFormatError(f"corrupt data: {reason}", path=path) from exc

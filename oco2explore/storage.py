@@ -291,12 +291,23 @@ class SwiftAuth:
             source = Path(config)
             try:
                 config = json.loads(source.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                raise InputError(f"cannot read Swift configuration: {exc}", path=source) from exc
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise InputError(
+                    f"cannot read Swift configuration: {reason}", path=source
+                ) from None
         section = config.get("swift_storage", config) if isinstance(config, Mapping) else None
-        if not isinstance(section, Mapping) or not section.get("auth_url"):
+        if not isinstance(section, Mapping) or not isinstance(section.get("auth_url"), str):
             raise InputError(
                 "Swift configuration needs {'swift_storage': {'auth_url', 'user', 'key', ...}}",
+                path=source,
+            )
+        texts = ("auth_url", "user", "key", "auth_version", "tenant_name", "base_url")
+        wrong = [k for k in texts if not isinstance(section.get(k, ""), (str, int, type(None)))]
+        if wrong or not isinstance(section.get("options") or {}, Mapping):
+            raise InputError(
+                f"Swift configuration: {', '.join(wrong) or 'options'} must be "
+                + ("text" if wrong else "an object of Keystone options"),
                 path=source,
             )
         return cls(

@@ -105,6 +105,15 @@ SOURCE_RULES: dict[str, Rule] = {
 _INT_RANGE = {name: np.iinfo(name) for name in ("int8", "int32", "int64")}
 
 
+def _show(value: object) -> str:
+    """A value as a user would type it: ``300``, ``1e+20``, ``'high'``."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):g}"
+    return repr(value)
+
+
 def _where(index: int) -> str:
     return f"(data row {index + 1})"
 
@@ -123,7 +132,9 @@ def _as_time(values: pd.Series, column: str, source: str | Path | None) -> pd.Se
         bad = np.flatnonzero(~((seconds >= lo) & (seconds <= hi)))
         if bad.size:
             raise _fail(
-                source, column, f"{seconds[bad[0]]!r} s is not a time in range {_where(bad[0])}"
+                source,
+                column,
+                f"{_show(seconds[bad[0]])} s is not a time in range {_where(bad[0])}",
             )
         times = pd.to_datetime(seconds, unit="s", utc=True)
     else:
@@ -131,7 +142,9 @@ def _as_time(values: pd.Series, column: str, source: str | Path | None) -> pd.Se
         times = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
         bad = np.flatnonzero(times.isna().to_numpy() & text.notna().to_numpy())
         if bad.size:
-            raise _fail(source, column, f"{text.iloc[bad[0]]!r} is not a time {_where(bad[0])}")
+            raise _fail(
+                source, column, f"{_show(text.iloc[bad[0]])} is not a time {_where(bad[0])}"
+            )
     times = pd.Series(times, index=values.index).astype("datetime64[ns, UTC]")
     missing = np.flatnonzero(times.isna().to_numpy())
     if missing.size:
@@ -154,10 +167,12 @@ def _as_number(values: pd.Series, column: str, source: str | Path | None) -> np.
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
         bad = np.flatnonzero(np.isnan(numbers) & values.notna().to_numpy())
         if bad.size:
-            raise _fail(source, column, f"{values.iloc[bad[0]]!r} is not a number {_where(bad[0])}")
+            raise _fail(
+                source, column, f"{_show(values.iloc[bad[0]])} is not a number {_where(bad[0])}"
+            )
     infinite = np.flatnonzero(np.isinf(numbers))
     if infinite.size:
-        raise _fail(source, column, f"{numbers[infinite[0]]!r} {_where(infinite[0])}")
+        raise _fail(source, column, f"{_show(numbers[infinite[0]])} {_where(infinite[0])}")
     return numbers
 
 
@@ -194,12 +209,12 @@ def check_column(
         fractional = np.flatnonzero(numbers != np.round(numbers))
         if fractional.size:
             at = fractional[0]
-            raise _fail(source, column, f"{numbers[at]!r} is not an integer {_where(at)}")
+            raise _fail(source, column, f"{_show(numbers[at])} is not an integer {_where(at)}")
     outside = np.flatnonzero((numbers < lo) | (numbers > hi))
     if outside.size:
         at = outside[0]
         shown = values.iloc[at] if rule.dtype.startswith("int") else numbers[at]
-        raise _fail(source, column, f"value {shown!r} outside [{lo:g}, {hi:g}] {_where(at)}")
+        raise _fail(source, column, f"value {_show(shown)} outside [{lo:g}, {hi:g}] {_where(at)}")
     if rule.dtype.startswith("int"):
         # Exact for int64 ids above 2**53: cast the original integers, not the floats.
         if pd.api.types.is_integer_dtype(values):
