@@ -57,7 +57,7 @@ SOUNDING_RULES: dict[str, Rule] = {
     "latitude": _LAT,
     "longitude": _LON,
     "xco2": Rule("float64", 0.0, 10_000.0),
-    "xco2_uncertainty": Rule("float64", 0.0),
+    "xco2_uncertainty": Rule("float64", 0.0, 1000.0),
     "xco2_quality_flag": Rule("int8", 0),
     "windspeed_u_met": Rule("float64", -200.0, 200.0),
     "windspeed_v_met": Rule("float64", -200.0, 200.0),
@@ -122,6 +122,23 @@ def _fail(source: str | Path | None, column: str, message: str) -> SchemaError:
     return SchemaError(f"column {column!r}: {message}", path=source)
 
 
+def _one_time(text: object) -> pd.Timestamp:
+    try:
+        time = pd.to_datetime(text, utc=True, format="ISO8601")
+    except (ValueError, OverflowError, TypeError):
+        return pd.NaT
+    return time if TIME_RANGE[0] <= time <= TIME_RANGE[1] else pd.NaT
+
+
+def _parse_times(text: pd.Series) -> pd.Series:
+    """ISO 8601 times of a text column; NaT where a cell is not a time in :data:`TIME_RANGE`."""
+    try:
+        times = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    except (ValueError, OverflowError):  # beyond the nanosecond range: cell by cell
+        return pd.to_datetime(text.map(_one_time), utc=True)
+    return times.where((times >= TIME_RANGE[0]) & (times <= TIME_RANGE[1]))
+
+
 def _as_time(values: pd.Series, column: str, source: str | Path | None) -> pd.Series:
     """Times from datetimes, ISO strings or seconds since 1970; bad ones named."""
     if pd.api.types.is_datetime64_any_dtype(values):
@@ -139,7 +156,7 @@ def _as_time(values: pd.Series, column: str, source: str | Path | None) -> pd.Se
         times = pd.to_datetime(seconds, unit="s", utc=True)
     else:
         text = values.astype("string")
-        times = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+        times = _parse_times(text)
         bad = np.flatnonzero(times.isna().to_numpy() & text.notna().to_numpy())
         if bad.size:
             raise _fail(
