@@ -263,7 +263,9 @@ def process_file(
             lap("write")
     except Exception as exc:  # one bad file must not stop the batch
         reason = _reason(exc)
-        log.warning("%s: failed: %s", key, reason, exc_info=not hasattr(exc, "reason"))
+        # The client reports every failure once (the CLI: one line each); the worker's
+        # own log keeps the details for debugging only.
+        log.debug("%s: failed: %s", key, reason, exc_info=True)
         return {"input": key, "status": "failed", "reason": reason, "md5": md5}
     marker = {
         "input": key,

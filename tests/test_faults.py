@@ -377,3 +377,107 @@ def test_disk_full_keeps_the_old_output_and_leaves_no_temp_file(
     one_line(lines, "t.csv", "No space left on device")
     assert out.read_text() == "old,table\n1,2\n"
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "t.csv"]
+
+
+def test_detect_on_a_lite_file_with_bad_times(table, tmp_path, capsys):
+    bad = write_lite(tmp_path / "times.nc4", table, time=("f8", np.full(N, 1e20)))
+    code, lines = run(["detect", str(bad), "--out", str(tmp_path / "p.csv"), "-q"], capsys)
+    assert code == 2
+    one_line(lines, "times.nc4", "'time'")
+
+
+# --- the batch: SIGKILL and resume, markers of the wrong shape, damaged outputs --------------
+
+
+@pytest.fixture(scope="module")
+def lite3(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three small Lite files of three simulated orbits."""
+    folder = tmp_path_factory.mktemp("lite3")
+    for i, orbit in enumerate((11522, 11523, 11524)):
+        soundings, _truth = simulate_orbit(orbit, seed=5)
+        write_lite(folder / f"oco2_LtCO2_16083{i + 1}_B11_x.nc4", soundings.iloc[: N_FRAMES * 8])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference_run(lite3: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from oco2explore.pipeline import run_pipeline
+
+    out = tmp_path_factory.mktemp("reference")
+    report = run_pipeline(lite3, out, workers=1, progress=False)
+    assert len(report.done) == 3 and not report.failed
+    return out
+
+
+def _catalogue(out: Path) -> pd.DataFrame:
+    parts = [read_table(p) for p in sorted((out / "catalogue").glob("peaks_*.parquet"))]
+    return pd.concat(parts, ignore_index=True).sort_values("peak_id", ignore_index=True)
+
+
+def _cli(*argv: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "oco2explore.cli", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its Dask workers die with it
+    )
+
+
+@pytest.mark.timeout(300)
+def test_run_killed_mid_way_resumes_to_the_same_results(lite3, reference_run, tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    proc = _cli("run", str(lite3), "--out", str(out), "--workers", "1", "-q")
+    deadline = time.monotonic() + 240
+    while not list(out.glob("files/*/done.json")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    done_before = len(list(out.glob("files/*/done.json")))
+    assert done_before < 3 and not (out / "manifest.json").exists()
+    rerun = _cli("run", str(lite3), "--out", str(out), "--workers", "1", "-q")
+    _stdout, err = rerun.communicate(timeout=240)
+    assert rerun.returncode == 0 and "Traceback" not in err and "error" not in err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and len(manifest["files"]) == 3
+    pd.testing.assert_frame_equal(_catalogue(out), _catalogue(reference_run))
+
+
+@pytest.mark.timeout(300)
+def test_run_redoes_markers_of_the_wrong_shape_and_names_bad_inputs_once(
+    lite3, reference_run, table, tmp_path
+):
+    out = tmp_path / "out"
+    shutil.copytree(reference_run, out)
+    markers = sorted(out.glob("files/*/done.json"))
+    markers[0].write_text('{"outputs": []}')
+    markers[1].write_text("[1]")
+    lite = tmp_path / "lite"
+    shutil.copytree(lite3, lite)
+    write_lite(lite / "oco2_LtCO2_160901_B11_times.nc4", table, time=("f8", np.full(N, 1e20)))
+    proc = _cli("run", str(lite), "--out", str(out), "--workers", "1", "-q")
+    _stdout, err = proc.communicate(timeout=240)
+    assert proc.returncode == 3
+    assert "Traceback" not in err
+    failed = [line for line in err.splitlines() if "oco2_LtCO2_160901_B11_times" in line]
+    one_line(failed, "failed:", "'time'")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted(f["status"] for f in manifest["files"]) == ["done"] * 3 + ["failed"]
+    pd.testing.assert_frame_equal(_catalogue(out), _catalogue(reference_run))
+
+
+def test_run_on_an_output_damaged_behind_its_marker_says_force(
+    lite3, reference_run, tmp_path, capsys
+):
+    out = tmp_path / "out"
+    shutil.copytree(reference_run, out)
+    (next(out.glob("files/*/peaks.parquet"))).write_bytes(b"PAR1 damaged")
+    shutil.rmtree(out / "catalogue")
+    code, lines = run(["run", str(lite3), "--out", str(out), "-q"], capsys)
+    assert code == 2
+    one_line(lines, "peaks.parquet", "damaged", "--force")
