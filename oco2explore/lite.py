@@ -35,6 +35,7 @@ from .points import is_points_file, read_points_file
 from .schema import SOUNDING_COLUMNS
 from .soundings import NETCDF_SUFFIXES, normalise_soundings
 from .tableio import atomic_path, write_table
+from .validate import SOUNDING_RULES, check_column, check_table
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +239,8 @@ def read_lite_file(path: str | Path, quality: str = "good") -> pd.DataFrame:
     Raises
     ------
     LiteFormatError
-        Empty, truncated or corrupt file, not NetCDF, or a missing group/variable.
+        Empty, truncated or corrupt file, not NetCDF, a missing group/variable, or a
+        value of the wrong type or range (:mod:`oco2explore.validate`).
     """
     import netCDF4
 
@@ -268,7 +270,12 @@ def read_lite_file(path: str | Path, quality: str = "good") -> pd.DataFrame:
                 f"variable(s) {', '.join(bad)} not of length {n} (sounding_id)", path=path
             )
         try:
-            flag = variables["xco2_quality_flag"][:]
+            flag = check_column(  # every flag, before the policy drops any
+                pd.Series(variables["xco2_quality_flag"][:]),
+                "xco2_quality_flag",
+                SOUNDING_RULES["xco2_quality_flag"],
+                path,
+            ).to_numpy()
             keep = flag == 0 if quality == "good" else np.ones(n, dtype=bool)
             data = {col: _read_values(var, keep) for col, var in variables.items()}
             absent = []
@@ -280,6 +287,8 @@ def read_lite_file(path: str | Path, quality: str = "good") -> pd.DataFrame:
                     data[col] = np.full(int(keep.sum()), np.nan, np.float32)
                 else:
                     data[col] = _read_values(var, keep)
+        except SchemaError as exc:
+            raise LiteFormatError(exc.reason, path=path) from None
         except (OSError, RuntimeError, IndexError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise LiteFormatError(f"corrupt data: {reason}", path=path) from exc
@@ -287,8 +296,11 @@ def read_lite_file(path: str | Path, quality: str = "good") -> pd.DataFrame:
         ds.close()
     if absent:
         log.info("%s: no per-sounding %s: NaN columns", path, ", ".join(absent))
-    data["time"] = pd.to_datetime(data["time"], unit="s", utc=True)
-    return pd.DataFrame({col: data[col] for col in SOUNDING_COLUMNS if col in data})
+    df = pd.DataFrame({col: data[col] for col in SOUNDING_COLUMNS if col in data})
+    try:  # every conversion (time included) and range check inside this file's handling
+        return check_table(df, SOUNDING_RULES, source=path, cast=False)
+    except SchemaError as exc:
+        raise LiteFormatError(exc.reason, path=path) from None
 
 
 def read_sounding_file(path: str | Path, quality: str = "good") -> pd.DataFrame:
@@ -391,7 +403,7 @@ def extract(
     Raises
     ------
     InputError
-        No input files at all.
+        No input files at all, or none readable: an existing ``out`` is then kept.
     """
     paths = _expand(files)
     if not paths:
@@ -405,6 +417,11 @@ def extract(
         except (LiteFormatError, SchemaError) as exc:
             log.debug("%s", exc)  # the caller lists failures (the CLI: one line each)
             failures.append((path, exc.reason))
+    if not frames and failures:  # never replace a good table by an empty one
+        raise InputError(
+            f"none of the {len(paths)} input file(s) could be read (first: {failures[0][0]}: "
+            f"{failures[0][1]}); {out} not written"
+        )
     table = _combine(frames, None)
     meta = {
         "inputs": [str(p) for p in paths],

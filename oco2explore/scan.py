@@ -213,6 +213,7 @@ from tqdm.auto import tqdm
 
 from .config import FitConfig
 from .emission import emissions_at, mean_position, nearest_index
+from .errors import SchemaError
 from .fit import MIN_POINTS, FitResult, best_amplitude, fit_window, gaussian, gaussian_on_line
 from .geo import EARTH_RADIUS_KM, track_heading_deg
 from .schema import PEAK_COLUMNS
@@ -1187,7 +1188,16 @@ def detect(
     -------
     DataFrame
         Peaks of all orbits, passed and rejected, ordered by orbit and distance.
+
+    Raises
+    ------
+    SchemaError
+        ``xco2`` is missing, or both ``distance_km`` and the positions are.
     """
+    needed = ["xco2"] + ([] if "distance_km" in soundings else ["latitude", "longitude"])
+    missing = [c for c in needed if c not in soundings]
+    if missing:
+        raise SchemaError(f"missing column(s) {', '.join(missing)} in sounding table")
     df = soundings
     if config.quality == "good" and "xco2_quality_flag" in df:
         df = df[df["xco2_quality_flag"] == 0]

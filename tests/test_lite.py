@@ -356,12 +356,13 @@ def test_extract_writes_good_files_and_lists_failures(tmp_path: Path) -> None:
     assert meta["failed"][0][0] == str(bad)
 
 
-def test_extract_with_only_bad_files_writes_an_empty_table(tmp_path: Path) -> None:
+def test_extract_with_only_bad_files_keeps_the_existing_table(tmp_path: Path) -> None:
     bad = _empty(tmp_path / "a.nc4")
     out = tmp_path / "t.csv"
-    failures = extract([bad], out, progress=False)
-    assert failures == [(bad, "empty file")]
-    assert len(read_table(out)) == 0
+    out.write_text("xco2\n400.0\n")
+    with pytest.raises(InputError, match="a.nc4: empty file.*not written"):
+        extract([bad], out, progress=False)
+    assert len(read_table(out)) == 1
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -25,8 +25,9 @@ from oco2explore.points import (
     split_passes,
     synthetic_sounding_ids,
 )
+from oco2explore.readers import read_soundings
 from oco2explore.schema import DIAGNOSTIC_COLUMNS, SOUNDING_COLUMNS
-from oco2explore.soundings import frame_id, read_soundings
+from oco2explore.soundings import frame_id
 from oco2explore.tableio import read_table, write_table
 
 CALIFORNIA = "california/OCO2LtCO2v9_L2_20140905_000000_20141031_235959.nc"
