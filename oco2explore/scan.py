@@ -561,8 +561,8 @@ def _settle(track: Track, fits: list[FitResult], config: FitConfig) -> list[FitR
     The search refits a candidate on the window around the candidate's bin, so its
     fitted centre is up to ``center_shift_max_km`` off its window and its start
     width is the candidate's. Here every enhancement is refitted by
-    :func:`_fit_at` from its fitted centre (the window following the fit), with
-    the others' components (:func:`_components_of`) subtracted, until no centre
+    :func:`_fit_at` from its fitted centre and width (the window following the
+    fit), with the others' components (:func:`_components_of`) subtracted, until no centre
     moves by more than :data:`SETTLE_TOLERANCE_KM`, no verdict changes and no Δ, σ
     or significance moves by more than :data:`SETTLE_TOLERANCE` (:data:`SETTLE_PASSES`
     rounds at most): the peak table is then what the explorer's window fit finds at
@@ -570,7 +570,7 @@ def _settle(track: Track, fits: list[FitResult], config: FitConfig) -> list[FitR
     """
     for _ in range(SETTLE_PASSES):
         comps = _components_of(fits, config) if config.deblend else None
-        new = [_fit_at(track, f.center_km, config, comps).fit for f in fits]
+        new = [_fit_at(track, f.center_km, config, comps, f.sigma_km).fit for f in fits]
         new = _suppressed([f for f in new if f.success])
         if _same_fits(fits, new):
             return new
@@ -644,13 +644,15 @@ def fit_at(
     """Fit the window around ``centre_km`` of an orbit exactly as the scan fits its peaks.
 
     The same coordinate and soundings (:func:`prepare_orbit`: wind-aligned when
-    ``config.wind_aligned`` and the wind is in the table), the same start (the
-    width the candidate search gives at ``centre_km``), the same neighbours
-    subtracted (with ``config.deblend``, the components of ``peaks``, see
-    :func:`peak_components`, apart from this one) and the same thresholds; the
-    window then follows the fitted centre until it stays (see :func:`_fit_at`).
-    At a peak of :func:`scan_orbit`, with that scan's peak table, it gives the
-    peak's row: the scan's peaks are this fit at their own centres (:func:`_settle`).
+    ``config.wind_aligned`` and the wind is in the table), the same start (at a
+    peak of ``peaks``, the peak's width, as the scan refits its peaks; elsewhere
+    the width the candidate search gives at ``centre_km``, :func:`start_sigma`),
+    the same neighbours subtracted (with ``config.deblend``, the components of
+    ``peaks``, see :func:`peak_components`, apart from this one) and the same
+    thresholds; the window then follows the fitted centre until it stays (see
+    :func:`_fit_at`). At a peak of :func:`scan_orbit`, with that scan's peak
+    table, it gives the peak's row: the scan's peaks are this fit at their own
+    centres (:func:`_settle`).
 
     Parameters
     ----------
@@ -663,7 +665,8 @@ def fit_at(
         Bounds and thresholds.
     peaks : DataFrame, optional
         Peak table of the orbit (e.g. from :func:`scan_orbit`); its other
-        enhancements are subtracted from the window.
+        enhancements are subtracted from the window, and a peak within
+        :data:`SETTLE_TOLERANCE_KM` of ``centre_km`` gives the start width.
 
     Returns
     -------
@@ -671,18 +674,31 @@ def fit_at(
         The fit, the window's soundings and the neighbours subtracted.
     """
     track = orbit if isinstance(orbit, Track) else prepare_orbit(orbit, config)
-    comps = None
-    if config.deblend and peaks is not None and len(peaks):
-        comps = peak_components(peaks, config)
-    return _fit_at(track, float(centre_km), config, comps)
+    centre_km = float(centre_km)
+    comps, sigma_km = None, None
+    if peaks is not None and len(peaks):
+        if config.deblend:
+            comps = peak_components(peaks, config)
+        gap = np.abs(peaks["distance_km"].to_numpy(float) - centre_km)
+        own = int(np.argmin(gap))
+        width = float(peaks["sigma_km"].iloc[own])
+        if gap[own] <= SETTLE_TOLERANCE_KM and math.isfinite(width):
+            sigma_km = width
+    return _fit_at(track, centre_km, config, comps, sigma_km)
 
 
 def _fit_at(
-    track: Track, centre_km: float, config: FitConfig, comps: _Components | None
+    track: Track,
+    centre_km: float,
+    config: FitConfig,
+    comps: _Components | None,
+    sigma_km: float | None = None,
 ) -> WindowFit:
     """:func:`fit_at` on a prepared orbit with the orbit's components ``comps`` (or None).
 
-    The window follows the fit: it is centred again on the fitted centre until that
+    The first fit starts from width ``sigma_km`` (the enhancement's own, when known)
+    or else from :func:`start_sigma`; the window follows the fit, every next fit
+    starting from the width of the one before: it is centred again on the fitted centre until that
     moves by less than :data:`SETTLE_TOLERANCE_KM` (:data:`SETTLE_PASSES` windows at
     most). Where the windows cycle (soundings at a window edge enter and leave, and
     the centre of a broad fit jumps between two values), the most significant fit
@@ -690,9 +706,10 @@ def _fit_at(
     """
     seen: list[WindowFit] = []
     for _ in range(SETTLE_PASSES):
-        wf = _fit_window_at(track, centre_km, config, comps)
+        wf = _fit_window_at(track, centre_km, config, comps, sigma_km)
         if not wf.fit.success:
             return wf
+        sigma_km = wf.fit.sigma_km
         seen.append(wf)
         after = wf.fit.center_km
         if abs(after - centre_km) <= SETTLE_TOLERANCE_KM:
@@ -705,23 +722,28 @@ def _fit_at(
 
 
 def _fit_window_at(
-    track: Track, centre_km: float, config: FitConfig, comps: _Components | None
+    track: Track,
+    centre_km: float,
+    config: FitConfig,
+    comps: _Components | None,
+    sigma_km: float | None = None,
 ) -> WindowFit:
-    """One fit on the window around ``centre_km``, its neighbours and start chosen there.
+    """One fit on the window around ``centre_km`` from width ``sigma_km`` (km, or None).
 
-    The neighbours are the components apart from an enhancement of the narrowest
-    width (:func:`_apart` with ``sigma_min_km``: only a component that would be
-    this fit's own plume at any width is kept), the start width is
-    :func:`start_sigma` on the window less them.
+    The neighbours are the components apart from an enhancement of that width
+    (:func:`_apart`; of the narrowest width ``sigma_min_km`` when it is None: only a
+    component that would be this fit's own plume at any width is kept). Without
+    ``sigma_km`` the fit starts from :func:`start_sigma` on the window less them.
     """
     window = _window_slice(track.x, centre_km, config.half_width_km)
     xs, ys, ws = track.x[window], track.xco2[window], track.weight[window]
     near = _no_components()
     if comps is not None and comps[0].size:
-        near = _apart(centre_km, config.sigma_min_km, comps, config)
-        ys = ys - _components_model(xs, near)
-    sigma = start_sigma(xs, ys, ws, centre_km, config)
-    ys = track.xco2[window]
+        near = _apart(centre_km, sigma_km or config.sigma_min_km, comps, config)
+    if sigma_km is None:
+        sigma = start_sigma(xs, ys - _components_model(xs, near), ws, centre_km, config)
+    else:
+        sigma = sigma_km
     fit = _refit(track, centre_km, sigma, config, near)
     used = np.abs(xs - centre_km) <= config.half_width_km  # the soundings fit_window fits
     return WindowFit(fit, centre_km, xs[used], ys[used], sigma, near)
