@@ -484,9 +484,7 @@ def scan_orbit(
     track = prepare_orbit(soundings, config)
     if track.x.size < MIN_POINTS:
         return empty_peaks()
-    # A refit whose area sits on its lower bound found no enhancement: no peak to settle.
-    found = [f for f in _search(track, config) if f.reject_reason != "amplitude_min"]
-    fits = _settle(track, found, config)
+    fits = _settle(track, [f for f in _search(track, config) if _found(f)], config)
     if not fits:
         return empty_peaks()
     return _peak_rows(track.along_track(), fits, config)
@@ -545,6 +543,11 @@ def _search(track: Track, config: FitConfig) -> list[FitResult]:
 
 def _suppressed(fits: list[FitResult]) -> list[FitResult]:
     """Non-maximum suppression of refits (passed first, then the most significant), by centre."""
+    return [fits[i] for i in _suppressed_indices(fits)]
+
+
+def _suppressed_indices(fits: list[FitResult]) -> list[int]:
+    """Indices of the refits :func:`_suppressed` keeps, in the order of their centres."""
     if not fits:
         return []
     c = np.array([f.center_km for f in fits])
@@ -552,7 +555,7 @@ def _suppressed(fits: list[FitResult]) -> list[FitResult]:
     rank = np.lexsort(
         (-np.array([f.significance for f in fits]), ~np.array([f.passed for f in fits]))
     )
-    return [fits[i] for i in sorted(_suppress(c, s, rank), key=lambda i: c[i])]
+    return sorted(_suppress(c, s, rank), key=lambda i: c[i])
 
 
 def _settle(track: Track, fits: list[FitResult], config: FitConfig) -> list[FitResult]:
@@ -568,15 +571,47 @@ def _settle(track: Track, fits: list[FitResult], config: FitConfig) -> list[FitR
     rounds at most): the peak table is then what the explorer's window fit finds at
     each peak.
     """
+    last: list[WindowFit | None] = [None] * len(fits)
     for _ in range(SETTLE_PASSES):
         comps = _components_of(fits, config) if config.deblend else None
-        new = [_fit_at(track, f.center_km, config, comps, f.sigma_km).fit for f in fits]
-        new = _suppressed([f for f in new if f.success])
+        windows = [
+            w
+            if _unchanged(track, w, comps, config)
+            else _fit_at(track, f.center_km, config, comps, f.sigma_km)
+            for f, w in zip(fits, last, strict=True)
+        ]
+        windows = [w for w in windows if _found(w.fit)]
+        kept = _suppressed_indices([w.fit for w in windows])
+        new, last = [windows[i].fit for i in kept], [windows[i] for i in kept]
         if _same_fits(fits, new):
             return new
         fits = new
     log.debug("peaks not settled after %d rounds", SETTLE_PASSES)
     return fits
+
+
+def _unchanged(
+    track: Track, window: WindowFit | None, comps: _Components | None, config: FitConfig
+) -> bool:
+    """Whether refitting a settled window fit would give it again (so it is kept as it is).
+
+    True when its fit is centred on its window and the neighbours a refit from it
+    would subtract differ from the ones it subtracted by less than
+    :data:`DEBLEND_MODEL_TOLERANCE_PPM` everywhere in the window (as :func:`_deblend`
+    keeps refits).
+    """
+    if window is None or abs(window.fit.center_km - window.centre_km) > SETTLE_TOLERANCE_KM:
+        return False
+    near = _neighbours_of(window.fit.center_km, window.fit.sigma_km, comps, config)
+    return _same_window_data(track.x, window.centre_km, near, window.neighbours, config)
+
+
+def _found(fit: FitResult) -> bool:
+    """Whether a fit found an enhancement: converged, area above its lower bound.
+
+    Other fits are no peak: their centre and width mean nothing.
+    """
+    return fit.success and bool(fit.checks.get("amplitude_min", (None, None, False))[2])
 
 
 def _same_fits(a: list[FitResult], b: list[FitResult]) -> bool:
@@ -696,19 +731,22 @@ def _fit_at(
 ) -> WindowFit:
     """:func:`fit_at` on a prepared orbit with the orbit's components ``comps`` (or None).
 
+    The neighbours subtracted are chosen at ``centre_km`` (:func:`_neighbours_of`).
     The first fit starts from width ``sigma_km`` (the enhancement's own, when known)
-    or else from :func:`start_sigma`; the window follows the fit, every next fit
-    starting from the width of the one before: it is centred again on the fitted centre until that
+    or else from :func:`start_sigma`; the window follows a fit that found an
+    enhancement (area above its lower bound), every next fit starting from the
+    width of the one before: it is centred again on the fitted centre until that
     moves by less than :data:`SETTLE_TOLERANCE_KM` (:data:`SETTLE_PASSES` windows at
     most). Where the windows cycle (soundings at a window edge enter and leave, and
     the centre of a broad fit jumps between two values), the most significant fit
     of the cycle is the result, whichever window the cycle was entered from.
     """
+    near = _neighbours_of(centre_km, sigma_km, comps, config)
     seen: list[WindowFit] = []
     for _ in range(SETTLE_PASSES):
-        wf = _fit_window_at(track, centre_km, config, comps, sigma_km)
-        if not wf.fit.success:
-            return wf
+        wf = _fit_window_at(track, centre_km, config, near, sigma_km)
+        if not _found(wf.fit):
+            return wf  # nothing for the window to follow
         sigma_km = wf.fit.sigma_km
         seen.append(wf)
         after = wf.fit.center_km
@@ -725,28 +763,35 @@ def _fit_window_at(
     track: Track,
     centre_km: float,
     config: FitConfig,
-    comps: _Components | None,
+    near: _Components,
     sigma_km: float | None = None,
 ) -> WindowFit:
-    """One fit on the window around ``centre_km`` from width ``sigma_km`` (km, or None).
+    """One fit on the window around ``centre_km`` less the neighbours ``near``.
 
-    The neighbours are the components apart from an enhancement of that width
-    (:func:`_apart`; of the narrowest width ``sigma_min_km`` when it is None: only a
-    component that would be this fit's own plume at any width is kept). Without
-    ``sigma_km`` the fit starts from :func:`start_sigma` on the window less them.
+    It starts from width ``sigma_km`` (km), or without it from :func:`start_sigma`
+    on the window less the neighbours.
     """
     window = _window_slice(track.x, centre_km, config.half_width_km)
     xs, ys, ws = track.x[window], track.xco2[window], track.weight[window]
-    near = _no_components()
-    if comps is not None and comps[0].size:
-        near = _apart(centre_km, sigma_km or config.sigma_min_km, comps, config)
     if sigma_km is None:
-        sigma = start_sigma(xs, ys - _components_model(xs, near), ws, centre_km, config)
-    else:
-        sigma = sigma_km
-    fit = _refit(track, centre_km, sigma, config, near)
+        sigma_km = start_sigma(xs, ys - _components_model(xs, near), ws, centre_km, config)
+    fit = _refit(track, centre_km, sigma_km, config, near)
     used = np.abs(xs - centre_km) <= config.half_width_km  # the soundings fit_window fits
-    return WindowFit(fit, centre_km, xs[used], ys[used], sigma, near)
+    return WindowFit(fit, centre_km, xs[used], ys[used], sigma_km, near)
+
+
+def _neighbours_of(
+    centre_km: float, sigma_km: float | None, comps: _Components | None, config: FitConfig
+) -> _Components:
+    """The components a fit at ``centre_km`` subtracts: those apart from it (:func:`_apart`).
+
+    Apart from an enhancement of width ``sigma_km``, or when it is unknown (None) of
+    the narrowest width ``sigma_min_km``: only a component that would be this fit's
+    own plume at any width is then left in.
+    """
+    if comps is None or not comps[0].size:
+        return _no_components()
+    return _apart(centre_km, sigma_km or config.sigma_min_km, comps, config)
 
 
 def start_sigma(
