@@ -208,15 +208,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy import fft
-from scipy.ndimage import maximum_filter1d, uniform_filter1d
+from scipy.ndimage import maximum_filter1d
 from tqdm.auto import tqdm
 
 from .config import FitConfig
-from .emission import emissions_at, mean_position, nearest_index
+from .emission import emissions_at
 from .fit import MIN_POINTS, FitResult, best_amplitude, fit_window, gaussian, gaussian_on_line
-from .geo import EARTH_RADIUS_KM, track_heading_deg
 from .schema import PEAK_COLUMNS
 from .soundings import add_distance_km
+from .track import cross_track_km, mean_position, nearest_index, window_slice
 
 log = logging.getLogger(__name__)
 
@@ -771,7 +771,7 @@ def _fit_window_at(
     It starts from width ``sigma_km`` (km), or without it from :func:`start_sigma`
     on the window less the neighbours.
     """
-    window = _window_slice(track.x, centre_km, config.half_width_km)
+    window = window_slice(track.x, centre_km, config.half_width_km)
     xs, ys, ws = track.x[window], track.xco2[window], track.weight[window]
     if sigma_km is None:
         sigma_km = start_sigma(xs, ys - _components_model(xs, near), ws, centre_km, config)
@@ -870,18 +870,10 @@ def wind_aligned_km(orbit: pd.DataFrame) -> NDArray:
     ndarray
         ``x'`` for each row, km.
     """
-    lat = orbit["latitude"].to_numpy(float)
-    lon = orbit["longitude"].to_numpy(float)
-    size = min(CENTRE_LINE_SOUNDINGS, lat.size)
-    lat_c = uniform_filter1d(lat, size, mode="nearest")
-    # Longitudes unwrapped around the orbit's first one so the mean never jumps at ±180°.
-    lon_u = lon[0] + (lon - lon[0] + 180.0) % 360.0 - 180.0
-    lon_c = uniform_filter1d(lon_u, size, mode="nearest")
-    heading = np.radians(track_heading_deg(lat_c, lon_c, half_span=size // 2))
-    km_per_deg = np.pi / 180.0 * EARTH_RADIUS_KM
-    east = (lon_u - lon_c) * np.cos(np.radians(lat_c)) * km_per_deg
-    north = (lat - lat_c) * km_per_deg
-    right_km = east * np.cos(heading) - north * np.sin(heading)
+    right_km, heading_deg = cross_track_km(
+        orbit["latitude"], orbit["longitude"], CENTRE_LINE_SOUNDINGS
+    )
+    heading = np.radians(heading_deg)
     u = orbit["windspeed_u_met"].to_numpy(float)
     v = orbit["windspeed_v_met"].to_numpy(float)
     alpha = np.arctan2(u, v) - heading
@@ -1016,8 +1008,8 @@ def _components_model(x: NDArray, comps: _Components) -> NDArray:
     """Sum of the component Gaussians at ``x`` (km, sorted), ppm (each within ±8σ)."""
     model = np.zeros_like(x)
     for c, s, a in zip(*comps, strict=True):
-        lo, hi = np.searchsorted(x, [c - 8.0 * s, c + 8.0 * s])
-        model[lo:hi] += gaussian(x[lo:hi] - c, a, s)
+        near = window_slice(x, c, 8.0 * s)
+        model[near] += gaussian(x[near] - c, a, s)
     return model
 
 
@@ -1058,12 +1050,6 @@ def neighbour_model(
     return _components_model(x, near), int(near[0].size)
 
 
-def _window_slice(x: NDArray, center_km: float, half_width_km: float) -> slice:
-    """The soundings of sorted ``x`` (km) within ``half_width_km`` of ``center_km``."""
-    lo, hi = np.searchsorted(x, [center_km - half_width_km, center_km + half_width_km], "left")
-    return slice(int(lo), int(min(hi + 1, x.size)))
-
-
 def _refit(
     track: Track,
     center: float,
@@ -1079,7 +1065,7 @@ def _refit(
     each counted as 3 fitted parameters in the reduced χ²; the correlated error
     follows ``track.error_km``.
     """
-    window = _window_slice(track.x, center, config.half_width_km)
+    window = window_slice(track.x, center, config.half_width_km)
     xs, ys = track.x[window], track.xco2[window]
     n_other = 0
     if neighbours is not None and neighbours[0].size:
@@ -1144,7 +1130,7 @@ def _same_window_data(
     everywhere in the window around ``center_km`` (e.g. a component added or
     moved beyond the window edge, whose tail there is negligible).
     """
-    xs = x[_window_slice(x, center_km, config.half_width_km)]
+    xs = x[window_slice(x, center_km, config.half_width_km)]
     diff = _components_model(xs, a) - _components_model(xs, b)
     return bool(np.all(np.abs(diff) < DEBLEND_MODEL_TOLERANCE_PPM))
 
