@@ -162,8 +162,7 @@ def test_a_weak_broad_refit_does_not_hide_a_strong_narrow_candidate():
     centers, sigmas = np.array([200.0, 210.0]), np.array([12.0, 3.0])
     track = prepare_orbit(pd.DataFrame({"distance_km": x, "xco2": y}), config)
     fits = [
-        r.fit
-        for r in _refit_candidates(track, centers, sigmas, np.array([60.0, 100.0]), config)
+        r.fit for r in _refit_candidates(track, centers, sigmas, np.array([60.0, 100.0]), config)
     ]
     assert [f.reject_reason for f in fits] == ["significance_min", ""]
     assert fits[1].sigma_km == pytest.approx(3.0, rel=0.3)
