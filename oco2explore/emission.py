@@ -19,13 +19,11 @@ positions, not assumed.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from .geo import bearing_deg, lat_lon_of_vectors, unit_vectors
+from .track import nearest_index, track_heading_at
 
 #: Molar mass of CO2, g/mol (IUPAC standard atomic weights: C 12.0107, O 15.9994).
 M_CO2_G_PER_MOL = 44.0095
@@ -40,8 +38,6 @@ PA_PER_HPA = 100.0
 PPM_KM_TO_M = 1e-6 * 1e3
 #: Seconds in a Julian year (365.25 days), for annual totals.
 SECONDS_PER_YEAR = 365.25 * 86400.0
-#: Along-track half-span used to measure the track direction, km.
-HEADING_SPAN_KM = 10.0
 
 
 def dry_air_column_kg_per_m2(psurf_hpa: ArrayLike, tcwv_kg_per_m2: ArrayLike) -> NDArray:
@@ -181,83 +177,6 @@ def kg_per_s_to_mt_per_yr(emission_kg_per_s: ArrayLike) -> NDArray:
     return np.asarray(emission_kg_per_s, dtype=float) * SECONDS_PER_YEAR / 1e9
 
 
-def mean_position(
-    distance_km: ArrayLike,
-    latitude: ArrayLike,
-    longitude: ArrayLike,
-    lo_km: ArrayLike,
-    hi_km: ArrayLike,
-) -> tuple[NDArray, NDArray, NDArray]:
-    """Mean position of the soundings with ``lo_km <= distance_km <= hi_km``.
-
-    Positions are averaged as unit vectors (correct across ±180°).
-
-    Parameters
-    ----------
-    distance_km, latitude, longitude : array_like
-        Soundings sorted by ``distance_km`` (km, degrees).
-    lo_km, hi_km : array_like
-        Along-track intervals, km.
-
-    Returns
-    -------
-    latitude, longitude : ndarray
-        Degrees; NaN for empty intervals.
-    count : ndarray
-        Soundings in each interval.
-    """
-    x = np.asarray(distance_km, dtype=float)
-    cum = np.vstack([np.zeros(3), np.cumsum(unit_vectors(latitude, longitude), axis=0)])
-    i0 = np.searchsorted(x, np.asarray(lo_km, dtype=float), side="left")
-    i1 = np.searchsorted(x, np.asarray(hi_km, dtype=float), side="right")
-    count = i1 - i0
-    lat, lon = lat_lon_of_vectors(cum[i1] - cum[i0])
-    empty = count <= 0
-    return np.where(empty, np.nan, lat), np.where(empty, np.nan, lon), count
-
-
-def track_heading_at(
-    distance_km: ArrayLike,
-    latitude: ArrayLike,
-    longitude: ArrayLike,
-    at_km: ArrayLike,
-    span_km: float = HEADING_SPAN_KM,
-) -> NDArray:
-    """Local direction of travel at along-track positions, degrees clockwise from north.
-
-    The heading at ``x`` is the bearing from the mean position of the soundings
-    in ``[x − span_km, x)`` to that of the soundings in ``(x, x + span_km]``;
-    averaging over many soundings removes the cross-track zig-zag between
-    footprints. NaN where either side has no sounding.
-
-    Parameters
-    ----------
-    distance_km, latitude, longitude : array_like
-        Soundings of one orbit, sorted by ``distance_km`` (km, degrees).
-    at_km : array_like
-        Where the heading is wanted, km.
-    span_km : float
-        Half-span on each side, km.
-    """
-    at = np.atleast_1d(np.asarray(at_km, dtype=float))
-    before = mean_position(
-        distance_km, latitude, longitude, at - span_km, np.nextafter(at, -math.inf)
-    )
-    after = mean_position(
-        distance_km, latitude, longitude, np.nextafter(at, math.inf), at + span_km
-    )
-    heading = bearing_deg(before[0], before[1], after[0], after[1])
-    return np.where((before[2] > 0) & (after[2] > 0), heading, np.nan)
-
-
-def nearest_index(x: NDArray, at: NDArray) -> NDArray:
-    """Index of the element of sorted ``x`` nearest each of ``at`` (``x`` non-empty)."""
-    if x.size < 2:
-        return np.zeros(at.size, dtype=int)
-    i = np.clip(np.searchsorted(x, at), 1, x.size - 1)
-    return np.where(np.abs(x[i - 1] - at) <= np.abs(x[i] - at), i - 1, i)
-
-
 def emissions_at(
     soundings: pd.DataFrame,
     center_km: ArrayLike,
@@ -268,7 +187,8 @@ def emissions_at(
     """Wind, cross-track wind and emission for peaks of one orbit (peak-table columns).
 
     Wind, ``psurf`` and ``tcwv`` are taken from the sounding nearest each centre;
-    the track direction from the soundings' positions (:func:`track_heading_at`).
+    the track direction from the soundings' positions
+    (:func:`oco2explore.track.track_heading_at`).
     Columns missing from ``soundings`` give NaN.
 
     Parameters

@@ -208,16 +208,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from scipy import fft
-from scipy.ndimage import maximum_filter1d, uniform_filter1d
+from scipy.ndimage import maximum_filter1d
 from tqdm.auto import tqdm
 
 from .config import FitConfig
-from .emission import emissions_at, mean_position, nearest_index
+from .emission import emissions_at
 from .errors import SchemaError
 from .fit import MIN_POINTS, FitResult, best_amplitude, fit_window, gaussian, gaussian_on_line
-from .geo import EARTH_RADIUS_KM, track_heading_deg
 from .schema import PEAK_COLUMNS
 from .soundings import add_distance_km
+from .track import cross_track_km, mean_position, nearest_index, window_slice
 
 log = logging.getLogger(__name__)
 
@@ -485,9 +485,7 @@ def scan_orbit(
     track = prepare_orbit(soundings, config)
     if track.x.size < MIN_POINTS:
         return empty_peaks()
-    # A refit whose area sits on its lower bound found no enhancement: no peak to settle.
-    found = [f for f in _search(track, config) if f.reject_reason != "amplitude_min"]
-    fits = _settle(track, found, config)
+    fits = _settle(track, [f for f in _search(track, config) if _found(f)], config)
     if not fits:
         return empty_peaks()
     return _peak_rows(track.along_track(), fits, config)
@@ -546,6 +544,11 @@ def _search(track: Track, config: FitConfig) -> list[FitResult]:
 
 def _suppressed(fits: list[FitResult]) -> list[FitResult]:
     """Non-maximum suppression of refits (passed first, then the most significant), by centre."""
+    return [fits[i] for i in _suppressed_indices(fits)]
+
+
+def _suppressed_indices(fits: list[FitResult]) -> list[int]:
+    """Indices of the refits :func:`_suppressed` keeps, in the order of their centres."""
     if not fits:
         return []
     c = np.array([f.center_km for f in fits])
@@ -553,7 +556,7 @@ def _suppressed(fits: list[FitResult]) -> list[FitResult]:
     rank = np.lexsort(
         (-np.array([f.significance for f in fits]), ~np.array([f.passed for f in fits]))
     )
-    return [fits[i] for i in sorted(_suppress(c, s, rank), key=lambda i: c[i])]
+    return sorted(_suppress(c, s, rank), key=lambda i: c[i])
 
 
 def _settle(track: Track, fits: list[FitResult], config: FitConfig) -> list[FitResult]:
@@ -562,22 +565,54 @@ def _settle(track: Track, fits: list[FitResult], config: FitConfig) -> list[FitR
     The search refits a candidate on the window around the candidate's bin, so its
     fitted centre is up to ``center_shift_max_km`` off its window and its start
     width is the candidate's. Here every enhancement is refitted by
-    :func:`_fit_at` from its fitted centre (the window following the fit), with
-    the others' components (:func:`_components_of`) subtracted, until no centre
+    :func:`_fit_at` from its fitted centre and width (the window following the
+    fit), with the others' components (:func:`_components_of`) subtracted, until no centre
     moves by more than :data:`SETTLE_TOLERANCE_KM`, no verdict changes and no Δ, σ
     or significance moves by more than :data:`SETTLE_TOLERANCE` (:data:`SETTLE_PASSES`
     rounds at most): the peak table is then what the explorer's window fit finds at
     each peak.
     """
+    last: list[WindowFit | None] = [None] * len(fits)
     for _ in range(SETTLE_PASSES):
         comps = _components_of(fits, config) if config.deblend else None
-        new = [_fit_at(track, f.center_km, config, comps).fit for f in fits]
-        new = _suppressed([f for f in new if f.success])
+        windows = [
+            w
+            if _unchanged(track, w, comps, config)
+            else _fit_at(track, f.center_km, config, comps, f.sigma_km)
+            for f, w in zip(fits, last, strict=True)
+        ]
+        windows = [w for w in windows if _found(w.fit)]
+        kept = _suppressed_indices([w.fit for w in windows])
+        new, last = [windows[i].fit for i in kept], [windows[i] for i in kept]
         if _same_fits(fits, new):
             return new
         fits = new
     log.debug("peaks not settled after %d rounds", SETTLE_PASSES)
     return fits
+
+
+def _unchanged(
+    track: Track, window: WindowFit | None, comps: _Components | None, config: FitConfig
+) -> bool:
+    """Whether refitting a settled window fit would give it again (so it is kept as it is).
+
+    True when its fit is centred on its window and the neighbours a refit from it
+    would subtract differ from the ones it subtracted by less than
+    :data:`DEBLEND_MODEL_TOLERANCE_PPM` everywhere in the window (as :func:`_deblend`
+    keeps refits).
+    """
+    if window is None or abs(window.fit.center_km - window.centre_km) > SETTLE_TOLERANCE_KM:
+        return False
+    near = _neighbours_of(window.fit.center_km, window.fit.sigma_km, comps, config)
+    return _same_window_data(track.x, window.centre_km, near, window.neighbours, config)
+
+
+def _found(fit: FitResult) -> bool:
+    """Whether a fit found an enhancement: converged, area above its lower bound.
+
+    Other fits are no peak: their centre and width mean nothing.
+    """
+    return fit.success and bool(fit.checks.get("amplitude_min", (None, None, False))[2])
 
 
 def _same_fits(a: list[FitResult], b: list[FitResult]) -> bool:
@@ -645,13 +680,15 @@ def fit_at(
     """Fit the window around ``centre_km`` of an orbit exactly as the scan fits its peaks.
 
     The same coordinate and soundings (:func:`prepare_orbit`: wind-aligned when
-    ``config.wind_aligned`` and the wind is in the table), the same start (the
-    width the candidate search gives at ``centre_km``), the same neighbours
-    subtracted (with ``config.deblend``, the components of ``peaks``, see
-    :func:`peak_components`, apart from this one) and the same thresholds; the
-    window then follows the fitted centre until it stays (see :func:`_fit_at`).
-    At a peak of :func:`scan_orbit`, with that scan's peak table, it gives the
-    peak's row: the scan's peaks are this fit at their own centres (:func:`_settle`).
+    ``config.wind_aligned`` and the wind is in the table), the same start (at a
+    peak of ``peaks``, the peak's width, as the scan refits its peaks; elsewhere
+    the width the candidate search gives at ``centre_km``, :func:`start_sigma`),
+    the same neighbours subtracted (with ``config.deblend``, the components of
+    ``peaks``, see :func:`peak_components`, apart from this one) and the same
+    thresholds; the window then follows the fitted centre until it stays (see
+    :func:`_fit_at`). At a peak of :func:`scan_orbit`, with that scan's peak
+    table, it gives the peak's row: the scan's peaks are this fit at their own
+    centres (:func:`_settle`).
 
     Parameters
     ----------
@@ -664,7 +701,8 @@ def fit_at(
         Bounds and thresholds.
     peaks : DataFrame, optional
         Peak table of the orbit (e.g. from :func:`scan_orbit`); its other
-        enhancements are subtracted from the window.
+        enhancements are subtracted from the window, and a peak within
+        :data:`SETTLE_TOLERANCE_KM` of ``centre_km`` gives the start width.
 
     Returns
     -------
@@ -672,28 +710,45 @@ def fit_at(
         The fit, the window's soundings and the neighbours subtracted.
     """
     track = orbit if isinstance(orbit, Track) else prepare_orbit(orbit, config)
-    comps = None
-    if config.deblend and peaks is not None and len(peaks):
-        comps = peak_components(peaks, config)
-    return _fit_at(track, float(centre_km), config, comps)
+    centre_km = float(centre_km)
+    comps, sigma_km = None, None
+    if peaks is not None and len(peaks):
+        if config.deblend:
+            comps = peak_components(peaks, config)
+        gap = np.abs(peaks["distance_km"].to_numpy(float) - centre_km)
+        own = int(np.argmin(gap))
+        width = float(peaks["sigma_km"].iloc[own])
+        if gap[own] <= SETTLE_TOLERANCE_KM and math.isfinite(width):
+            sigma_km = width
+    return _fit_at(track, centre_km, config, comps, sigma_km)
 
 
 def _fit_at(
-    track: Track, centre_km: float, config: FitConfig, comps: _Components | None
+    track: Track,
+    centre_km: float,
+    config: FitConfig,
+    comps: _Components | None,
+    sigma_km: float | None = None,
 ) -> WindowFit:
     """:func:`fit_at` on a prepared orbit with the orbit's components ``comps`` (or None).
 
-    The window follows the fit: it is centred again on the fitted centre until that
+    The neighbours subtracted are chosen at ``centre_km`` (:func:`_neighbours_of`).
+    The first fit starts from width ``sigma_km`` (the enhancement's own, when known)
+    or else from :func:`start_sigma`; the window follows a fit that found an
+    enhancement (area above its lower bound), every next fit starting from the
+    width of the one before: it is centred again on the fitted centre until that
     moves by less than :data:`SETTLE_TOLERANCE_KM` (:data:`SETTLE_PASSES` windows at
     most). Where the windows cycle (soundings at a window edge enter and leave, and
     the centre of a broad fit jumps between two values), the most significant fit
     of the cycle is the result, whichever window the cycle was entered from.
     """
+    near = _neighbours_of(centre_km, sigma_km, comps, config)
     seen: list[WindowFit] = []
     for _ in range(SETTLE_PASSES):
-        wf = _fit_window_at(track, centre_km, config, comps)
-        if not wf.fit.success:
-            return wf
+        wf = _fit_window_at(track, centre_km, config, near, sigma_km)
+        if not _found(wf.fit):
+            return wf  # nothing for the window to follow
+        sigma_km = wf.fit.sigma_km
         seen.append(wf)
         after = wf.fit.center_km
         if abs(after - centre_km) <= SETTLE_TOLERANCE_KM:
@@ -706,26 +761,38 @@ def _fit_at(
 
 
 def _fit_window_at(
-    track: Track, centre_km: float, config: FitConfig, comps: _Components | None
+    track: Track,
+    centre_km: float,
+    config: FitConfig,
+    near: _Components,
+    sigma_km: float | None = None,
 ) -> WindowFit:
-    """One fit on the window around ``centre_km``, its neighbours and start chosen there.
+    """One fit on the window around ``centre_km`` less the neighbours ``near``.
 
-    The neighbours are the components apart from an enhancement of the narrowest
-    width (:func:`_apart` with ``sigma_min_km``: only a component that would be
-    this fit's own plume at any width is kept), the start width is
-    :func:`start_sigma` on the window less them.
+    It starts from width ``sigma_km`` (km), or without it from :func:`start_sigma`
+    on the window less the neighbours.
     """
-    window = _window_slice(track.x, centre_km, config.half_width_km)
+    window = window_slice(track.x, centre_km, config.half_width_km)
     xs, ys, ws = track.x[window], track.xco2[window], track.weight[window]
-    near = _no_components()
-    if comps is not None and comps[0].size:
-        near = _apart(centre_km, config.sigma_min_km, comps, config)
-        ys = ys - _components_model(xs, near)
-    sigma = start_sigma(xs, ys, ws, centre_km, config)
-    ys = track.xco2[window]
-    fit = _refit(track, centre_km, sigma, config, near)
+    if sigma_km is None:
+        sigma_km = start_sigma(xs, ys - _components_model(xs, near), ws, centre_km, config)
+    fit = _refit(track, centre_km, sigma_km, config, near)
     used = np.abs(xs - centre_km) <= config.half_width_km  # the soundings fit_window fits
-    return WindowFit(fit, centre_km, xs[used], ys[used], sigma, near)
+    return WindowFit(fit, centre_km, xs[used], ys[used], sigma_km, near)
+
+
+def _neighbours_of(
+    centre_km: float, sigma_km: float | None, comps: _Components | None, config: FitConfig
+) -> _Components:
+    """The components a fit at ``centre_km`` subtracts: those apart from it (:func:`_apart`).
+
+    Apart from an enhancement of width ``sigma_km``, or when it is unknown (None) of
+    the narrowest width ``sigma_min_km``: only a component that would be this fit's
+    own plume at any width is then left in.
+    """
+    if comps is None or not comps[0].size:
+        return _no_components()
+    return _apart(centre_km, sigma_km or config.sigma_min_km, comps, config)
 
 
 def start_sigma(
@@ -804,18 +871,10 @@ def wind_aligned_km(orbit: pd.DataFrame) -> NDArray:
     ndarray
         ``x'`` for each row, km.
     """
-    lat = orbit["latitude"].to_numpy(float)
-    lon = orbit["longitude"].to_numpy(float)
-    size = min(CENTRE_LINE_SOUNDINGS, lat.size)
-    lat_c = uniform_filter1d(lat, size, mode="nearest")
-    # Longitudes unwrapped around the orbit's first one so the mean never jumps at ±180°.
-    lon_u = lon[0] + (lon - lon[0] + 180.0) % 360.0 - 180.0
-    lon_c = uniform_filter1d(lon_u, size, mode="nearest")
-    heading = np.radians(track_heading_deg(lat_c, lon_c, half_span=size // 2))
-    km_per_deg = np.pi / 180.0 * EARTH_RADIUS_KM
-    east = (lon_u - lon_c) * np.cos(np.radians(lat_c)) * km_per_deg
-    north = (lat - lat_c) * km_per_deg
-    right_km = east * np.cos(heading) - north * np.sin(heading)
+    right_km, heading_deg = cross_track_km(
+        orbit["latitude"], orbit["longitude"], CENTRE_LINE_SOUNDINGS
+    )
+    heading = np.radians(heading_deg)
     u = orbit["windspeed_u_met"].to_numpy(float)
     v = orbit["windspeed_v_met"].to_numpy(float)
     alpha = np.arctan2(u, v) - heading
@@ -950,8 +1009,8 @@ def _components_model(x: NDArray, comps: _Components) -> NDArray:
     """Sum of the component Gaussians at ``x`` (km, sorted), ppm (each within ±8σ)."""
     model = np.zeros_like(x)
     for c, s, a in zip(*comps, strict=True):
-        lo, hi = np.searchsorted(x, [c - 8.0 * s, c + 8.0 * s])
-        model[lo:hi] += gaussian(x[lo:hi] - c, a, s)
+        near = window_slice(x, c, 8.0 * s)
+        model[near] += gaussian(x[near] - c, a, s)
     return model
 
 
@@ -992,12 +1051,6 @@ def neighbour_model(
     return _components_model(x, near), int(near[0].size)
 
 
-def _window_slice(x: NDArray, center_km: float, half_width_km: float) -> slice:
-    """The soundings of sorted ``x`` (km) within ``half_width_km`` of ``center_km``."""
-    lo, hi = np.searchsorted(x, [center_km - half_width_km, center_km + half_width_km], "left")
-    return slice(int(lo), int(min(hi + 1, x.size)))
-
-
 def _refit(
     track: Track,
     center: float,
@@ -1013,7 +1066,7 @@ def _refit(
     each counted as 3 fitted parameters in the reduced χ²; the correlated error
     follows ``track.error_km``.
     """
-    window = _window_slice(track.x, center, config.half_width_km)
+    window = window_slice(track.x, center, config.half_width_km)
     xs, ys = track.x[window], track.xco2[window]
     n_other = 0
     if neighbours is not None and neighbours[0].size:
@@ -1078,7 +1131,7 @@ def _same_window_data(
     everywhere in the window around ``center_km`` (e.g. a component added or
     moved beyond the window edge, whose tail there is negligible).
     """
-    xs = x[_window_slice(x, center_km, config.half_width_km)]
+    xs = x[window_slice(x, center_km, config.half_width_km)]
     diff = _components_model(xs, a) - _components_model(xs, b)
     return bool(np.all(np.abs(diff) < DEBLEND_MODEL_TOLERANCE_PPM))
 

@@ -51,14 +51,6 @@ def zigzag_track(heading, n_frames=200):
     return along, lat, lon
 
 
-@pytest.mark.parametrize("heading", [0.0, 190.0, 347.0])
-def test_track_heading_ignores_the_footprint_zigzag(heading):
-    x, lat, lon = zigzag_track(heading)
-    got = emission.track_heading_at(x, lat, lon, [100.0, 200.0, 2000.0])
-    np.testing.assert_allclose((got[:2] - heading + 180) % 360 - 180, 0.0, atol=0.2)
-    assert np.isnan(got[2])
-
-
 def test_emissions_at_centres_of_an_orbit():
     x, lat, lon = zigzag_track(190.0)
     soundings = pd.DataFrame(

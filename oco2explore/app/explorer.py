@@ -29,6 +29,7 @@ from ..geo import haversine_km
 from ..inventory import load_inventories
 from ..match import SourceIndex, nearest_sources
 from ..scan import Track, WindowFit, fit_at, peak_components, prepare_orbit, scan_orbit
+from ..track import nearest_index, window_slice
 from .controls import Controls
 from .data import DataRoot, lite_day
 from .mapview import OrbitMap
@@ -319,7 +320,9 @@ class OrbitView:
 
     def track_near(self, centre_km: float, half_span_km: float) -> tuple[np.ndarray, np.ndarray]:
         """Latitudes and longitudes (degrees) of the track within ``half_span_km`` of a point."""
-        near = self.track[(self.track["distance_km"] - centre_km).abs() <= half_span_km]
+        near = self.track.iloc[
+            window_slice(self.track["distance_km"].to_numpy(), centre_km, half_span_km)
+        ]
         return near["latitude"].to_numpy(), near["longitude"].to_numpy()
 
     def _sources_near(self, soundings: pd.DataFrame) -> pd.DataFrame:
@@ -384,11 +387,7 @@ class OrbitView:
         and only the handle snaps to the nearest sounding.
         """
         distance = self.soundings["distance_km"].to_numpy()
-        i = int(np.clip(np.searchsorted(distance, centre_km), 1, len(distance) - 1))
-        self._move_to(
-            i - 1 if abs(distance[i - 1] - centre_km) <= abs(distance[i] - centre_km) else i,
-            centre_km if exact else None,
-        )
+        self._move_to(int(nearest_index(distance, centre_km)[0]), centre_km if exact else None)
 
     def _move_to(self, index: int, centre_km: float | None = None) -> None:
         """Put the handle on the ``index``-th sounding of the orbit, centre the window there
@@ -462,11 +461,10 @@ class OrbitView:
             peaks_km[np.abs(peaks_km) <= half],
         )
         self.result.value = result_html(self.row, fit.checks)
-        track = self.track[(self.track["distance_km"] - self.centre_km).abs() <= half]
         wind = (self.row.get("windspeed_u"), self.row.get("windspeed_v"))
         self.map.show_window(
             self.handle_latlon,
-            track[["latitude", "longitude"]].to_numpy(),
+            np.column_stack(self.track_near(self.centre_km, half)),
             wind if None not in wind else None,
         )
         # Sources are sought around the fitted plume centre, not the handle.
