@@ -494,3 +494,13 @@ def test_run_onto_a_full_disk_is_one_line_and_leaves_no_temp_file(
     assert all("failed:" in line and "No space left on device" in line for line in lines)
     temp = [p for p in small_disk.rglob(".*") if p.is_file()]
     assert temp == [] and not list(small_disk.glob("files/*/done.json"))
+
+
+def test_detect_without_xco2_is_a_schema_error_not_a_key_error():
+    from oco2explore.errors import SchemaError
+    from oco2explore.scan import detect
+
+    with pytest.raises(SchemaError, match="missing column.*xco2"):
+        detect(pd.DataFrame({"orbit": [1, 1], "distance_km": [0.0, 1.0]}))
+    with pytest.raises(SchemaError, match="latitude, longitude"):
+        detect(pd.DataFrame({"orbit": [1], "xco2": [400.0]}))
