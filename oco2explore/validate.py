@@ -1,4 +1,4 @@
-"""Range and dtype checks of the CONTRACT tables (soundings, peaks, sources), in one place.
+"""Range and dtype checks of the CONTRACT tables (soundings, peaks), in one place.
 
 Every reader (:mod:`oco2explore.readers`, the Lite reader, the matcher's peak input)
 passes its table through :func:`check_table` before anything uses it, so a bad value is
@@ -102,13 +102,6 @@ PEAK_RULES: dict[str, Rule] = {
 
 #: Columns without which a table is not a peak table (a sounding table has no ``peak_id``).
 PEAK_REQUIRED = ("latitude", "longitude", "peak_id")
-
-#: Source table (CONTRACT §3).
-SOURCE_RULES: dict[str, Rule] = {
-    "latitude": _LAT,
-    "longitude": _LON,
-    "emission_t_per_yr": Rule("float64", 0.0),
-}
 
 _INT_RANGE = {name: np.iinfo(name) for name in ("int8", "int32", "int64")}
 
@@ -265,7 +258,7 @@ def check_table(
     df : DataFrame
         The table as read.
     rules : mapping
-        Column -> :class:`Rule` (:data:`SOUNDING_RULES`, :data:`PEAK_RULES`, :data:`SOURCE_RULES`).
+        Column -> :class:`Rule` (:data:`SOUNDING_RULES`, :data:`PEAK_RULES`).
     source : str or Path, optional
         The file, named in messages.
     required : tuple of str

@@ -481,3 +481,26 @@ def test_run_on_an_output_damaged_behind_its_marker_says_force(
     code, lines = run(["run", str(lite3), "--out", str(out), "-q"], capsys)
     assert code == 2
     one_line(lines, "peaks.parquet", "damaged", "--force")
+
+
+@pytest.mark.timeout(300)
+def test_run_onto_a_full_disk_is_one_line_and_leaves_no_temp_file(
+    small_disk, lite3, tmp_path, capsys
+):
+    (small_disk / "filler").write_bytes(b"\0" * (1000 << 10))
+    code, lines = run(["run", str(lite3), "--out", str(small_disk), "--workers", "1", "-q"], capsys)
+    # Every input failed to write its outputs: a batch with failed inputs, one line each.
+    assert code == 3 and len(lines) == 3
+    assert all("failed:" in line and "No space left on device" in line for line in lines)
+    temp = [p for p in small_disk.rglob(".*") if p.is_file()]
+    assert temp == [] and not list(small_disk.glob("files/*/done.json"))
+
+
+def test_detect_without_xco2_is_a_schema_error_not_a_key_error():
+    from oco2explore.errors import SchemaError
+    from oco2explore.scan import detect
+
+    with pytest.raises(SchemaError, match="missing column.*xco2"):
+        detect(pd.DataFrame({"orbit": [1, 1], "distance_km": [0.0, 1.0]}))
+    with pytest.raises(SchemaError, match="latitude, longitude"):
+        detect(pd.DataFrame({"orbit": [1], "xco2": [400.0]}))
