@@ -66,10 +66,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from .emission import (
-    SECONDS_PER_YEAR,
-    ppm_per_kg_per_m2,
-)
+from .constants import SECONDS_PER_YEAR, STANDARD_PRESSURE_HPA
+from .emission import ppm_per_kg_per_m2
 from .errors import InputError, SchemaError
 from .geo import bearing_deg, chord_from_km, haversine_km, unit_vectors
 from .inventory import validate_sources
@@ -77,8 +75,6 @@ from .schema import MATCH_COLUMNS
 
 log = logging.getLogger(__name__)
 
-#: Standard sea-level pressure, hPa (ISO 2533 standard atmosphere).
-STANDARD_PSURF_HPA = 1013.25
 #: Global-mean total column water vapour, kg/m² (Trenberth et al., J. Climate 18, 2005).
 MEAN_TCWV_KG_PER_M2 = 25.0
 
@@ -250,7 +246,7 @@ def _candidates(
     u_perp = np.abs(_column(peaks, ("wind_perp",), np.nan)[p])
     u_perp = np.where(np.isfinite(u_perp), u_perp, transport)
     u_perp = np.maximum(u_perp, config.min_wind_m_per_s)
-    psurf = _column(peaks, ("psurf", "surface_pressure"), STANDARD_PSURF_HPA)[p]
+    psurf = _column(peaks, ("psurf", "surface_pressure"), STANDARD_PRESSURE_HPA)[p]
     tcwv = _column(peaks, ("tcwv",), MEAN_TCWV_KG_PER_M2)[p]
     q_kg_per_s = index.emission_t_per_yr[src] * 1e3 / SECONDS_PER_YEAR
     column_kg_per_m2 = q_kg_per_s / (u_perp * sigma_km * 1e3 * np.sqrt(2.0 * np.pi))

@@ -58,13 +58,10 @@ from scipy.special import ndtri
 # Re-exported: the simulator's real-like noise (see the calibration note below).
 from .config import REAL_CORRELATED_ERROR_PPM as REAL_CORRELATED_ERROR_PPM
 from .config import REAL_CORRELATION_KM
-from .emission import (
-    SECONDS_PER_YEAR,
-    ppm_per_kg_per_m2,
-)
+from .constants import EARTH_RADIUS_KM, SECONDS_PER_YEAR, STANDARD_PRESSURE_HPA
+from .emission import ppm_per_kg_per_m2
 from .errors import InputError
 from .geo import (
-    EARTH_RADIUS_KM,
     bearing_deg,
     chord_from_km,
     destination,
@@ -102,8 +99,7 @@ ANCHOR_LAT, ANCHOR_LON = -26.278584, 28.930351
 EARTH_RATE_DEG_PER_S = 360.0 / 86400.0
 
 # --- physics (molar masses, gravity and the dry-air column: oco2explore.emission) -----------
-#: Sea-level pressure, hPa, and isothermal scale height RT/(M_air g) at 288.15 K, m.
-P0_HPA = 1013.25
+#: Isothermal scale height RT/(M_air g) at 288.15 K, m (sea-level pressure: the standard one).
 SCALE_HEIGHT_M = 8434.0
 #: Martin (1976) σ_y = a x^0.894 (x in km, σ_y in m), stability class C, and σ0 (m).
 SIGMA_Y_A_M = 104.0
@@ -503,7 +499,7 @@ def background_xco2(time_s: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 def surface_pressure_hpa(altitude_m: np.ndarray) -> np.ndarray:
     """Surface pressure (hPa) at ``altitude_m`` (isothermal barometric law, 288.15 K)."""
-    return P0_HPA * np.exp(-np.asarray(altitude_m) / SCALE_HEIGHT_M)
+    return STANDARD_PRESSURE_HPA * np.exp(-np.asarray(altitude_m) / SCALE_HEIGHT_M)
 
 
 def water_vapour_kg_per_m2(
