@@ -69,7 +69,7 @@ from .geo import (
     unit_vectors,
 )
 from .inventory import load_coco2
-from .lite import BUILD_IDS, write_lite_file
+from .lite import BUILD_IDS, lite_file_name, write_lite_file
 from .soundings import normalise_soundings
 from .tableio import write_table
 
@@ -941,11 +941,6 @@ def simulate_day(
     return normalise_soundings(soundings), truth
 
 
-def lite_file_name(day: pd.Timestamp) -> str:
-    """Real-style Lite file name of a simulated day (``oco2_LtCO2_YYMMDD_B11100Ar_sim.nc4``)."""
-    return f"oco2_LtCO2_{day:%y%m%d}_{BUILD_ID}_sim.nc4"
-
-
 def _extras(df: pd.DataFrame) -> dict[str, np.ndarray]:
     """The remaining B11 variables of a simulated day (corners, profiles, dates …)."""
     n = len(df)
@@ -1056,7 +1051,7 @@ def simulate(
             "simulated": f"oco2explore.simulate seed={seed} plumes={plumes}",
             "regions": ",".join(regions) if regions else "global",
         }
-        path = out_dir / lite_file_name(day)
+        path = out_dir / lite_file_name(day, BUILD_ID, "sim")
         write_lite_file(soundings, path, layout="B11", attrs=attrs, extras=_extras(soundings))
         written.append(path)
     truth_all = pd.concat(truths, ignore_index=True)
