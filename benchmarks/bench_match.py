@@ -25,13 +25,8 @@ import pandas as pd
 from oco2explore.config import FitConfig
 from oco2explore.geo import destination
 from oco2explore.inventory import load_inventory
-from oco2explore.match import (
-    MatchConfig,
-    SourceIndex,
-    evaluate_attribution,
-    match_peaks,
-    truth_as_peaks,
-)
+from oco2explore.match import MatchConfig, SourceIndex, match_peaks
+from oco2explore.truth import attribution_score, evaluate_attribution, truth_as_peaks
 
 MIN_EMISSION_T_PER_YR = 5e6
 
@@ -102,16 +97,8 @@ def simulated_days(days: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def summary(peaks: str, config: str, evaluated: pd.DataFrame) -> dict:
-    big = evaluated[evaluated["true_emission_t_per_yr"] >= MIN_EMISSION_T_PER_YR]
-    rank = big["true_rank"]
-    return {
-        "peaks": peaks,
-        "radius": config,
-        "n (>= 5 Mt/yr)": len(big),
-        "rank1": round(float((rank == 1).fillna(False).mean()), 3),
-        "top3": round(float((rank <= 3).fillna(False).mean()), 3),
-        "not_candidate": round(float(rank.isna().mean()), 3),
-    }
+    scores = attribution_score(evaluated, MIN_EMISSION_T_PER_YR)
+    return {"peaks": peaks, "radius": config, "n (>= 5 Mt/yr)": scores.pop("n"), **scores}
 
 
 def accuracy(sources: pd.DataFrame, days: int, seed: int) -> pd.DataFrame:

@@ -86,7 +86,6 @@ from seed_baseline import seed_detect
 from oco2explore.config import FitConfig
 from oco2explore.emission import line_density_kg_per_m
 from oco2explore.fit import gls_chi2
-from oco2explore.geo import haversine_km
 from oco2explore.scan import BIN_KM, detect
 from oco2explore.simulate import (
     REAL_CORRELATED_ERROR_PPM,
@@ -94,14 +93,8 @@ from oco2explore.simulate import (
     simulate_day,
 )
 from oco2explore.soundings import add_distance_km
+from oco2explore.truth import MIN_SIDE, detection_score, hits, is_target, observability
 
-#: Good soundings needed on each side of a crossing (within 2σ) for a plume to be observed.
-MIN_SIDE = 3
-MATCH_MIN_KM = 15.0
-#: A crossing farther than this (or 2σ) from every written sounding is under clouds, km.
-CLOUD_KM = 5.0
-#: Signal classes Σ(enhancement/uncertainty)² of the recall breakdown.
-SIGNAL_CLASSES = (0.0, 25.0, 100.0, np.inf)
 #: Orbit-number offset between pooled seeds.
 SEED_ORBIT_OFFSET = 100_000
 #: Real OCO-2 soundings beside the checkout (see tests/conftest.py).
@@ -121,7 +114,7 @@ def simulated_days(
     """Good soundings and truth (with observability columns) of consecutive simulated days.
 
     With ``plumes`` the plume-free run of the same seed gives each good sounding's
-    plume ``enhancement`` (ppm) and each crossing :func:`observability` columns.
+    plume ``enhancement`` (ppm) and each crossing :func:`oco2explore.truth.observability` columns.
     ``correlated_error_ppm`` (ppm rms, :data:`REAL_CORRELATION_KM` long) goes to every
     :func:`~oco2explore.simulate.simulate_day` call, the plume-free twin included.
     """
@@ -150,104 +143,10 @@ def simulated_days(
     return pd.concat(goods, ignore_index=True), pd.concat(truths, ignore_index=True)
 
 
-def observability(truth: pd.DataFrame, soundings: pd.DataFrame) -> pd.DataFrame:
-    """Truth plus ``crossing_km``, ``n_left``/``n_right`` and ``signal`` of each crossing.
-
-    ``crossing_km`` is the along-track distance of the nearest written sounding (NaN
-    when none within max(2σ, :data:`CLOUD_KM`)); ``n_left``/``n_right`` count good
-    soundings in [−2σ, 0] and [0, 2σ] of it; ``signal`` is Σ(enhancement/uncertainty)²
-    over the good soundings within ±4σ.
-    """
-    out = truth.assign(crossing_km=np.nan, n_left=0, n_right=0, signal=0.0)
-    by_orbit = soundings.groupby("orbit").indices
-    for j, row in enumerate(truth.itertuples()):
-        idx = by_orbit.get(row.orbit)
-        if idx is None:
-            continue
-        orb = soundings.iloc[idx]
-        d = haversine_km(
-            orb["latitude"].to_numpy(),
-            orb["longitude"].to_numpy(),
-            row.crossing_latitude,
-            row.crossing_longitude,
-        )
-        k = int(np.argmin(d))
-        if d[k] > max(2.0 * row.sigma_km, CLOUD_KM):
-            continue
-        good = orb["xco2_quality_flag"].to_numpy() == 0
-        dx = orb["distance_km"].to_numpy() - orb["distance_km"].iloc[k]
-        s = row.sigma_km
-        near = good & (np.abs(dx) <= 4.0 * s)
-        snr = orb["enhancement"].to_numpy()[near] / orb["xco2_uncertainty"].to_numpy()[near]
-        out.iloc[j, out.columns.get_indexer(["crossing_km", "n_left", "n_right", "signal"])] = [
-            orb["distance_km"].iloc[k],
-            np.count_nonzero(good & (dx >= -2.0 * s) & (dx <= 0)),
-            np.count_nonzero(good & (dx >= 0) & (dx <= 2.0 * s)),
-            float(snr @ snr),
-        ]
-    return out
-
-
 def clear_track_km(soundings: pd.DataFrame) -> float:
     """Length of track holding good soundings, km (occupied 1 km bins, per orbit)."""
     bins = np.floor(soundings["distance_km"].to_numpy() / BIN_KM).astype(np.int64)
     return float(pd.DataFrame({"o": soundings["orbit"], "b": bins}).drop_duplicates().shape[0])
-
-
-def is_target(truth: pd.DataFrame) -> np.ndarray:
-    """Crossings with Δ ≥ 1 ppm, σ ≤ 15 km and ≥ :data:`MIN_SIDE` good soundings each side."""
-    return (
-        (truth["delta_ppm"] >= 1.0)
-        & (truth["sigma_km"] <= 15.0)
-        & (truth["n_left"] >= MIN_SIDE)
-        & (truth["n_right"] >= MIN_SIDE)
-    ).to_numpy()
-
-
-def hits(peaks: pd.DataFrame, truth: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Peak × crossing distance (km) and whether the peak lies on that crossing."""
-    radius = np.maximum(2.0 * truth["sigma_km"].to_numpy(), MATCH_MIN_KM)
-    d = haversine_km(
-        peaks["latitude"].to_numpy(float)[:, None],
-        peaks["longitude"].to_numpy(float)[:, None],
-        truth["crossing_latitude"].to_numpy()[None, :],
-        truth["crossing_longitude"].to_numpy()[None, :],
-    )
-    same_orbit = peaks["orbit"].to_numpy()[:, None] == truth["orbit"].to_numpy()[None, :]
-    return d, (d <= radius[None, :]) & same_orbit
-
-
-def score(peaks: pd.DataFrame, truth: pd.DataFrame, line_density: np.ndarray) -> dict:
-    """Recall, precision, peaks per found plume and emission error of passed peaks."""
-    d, hit = hits(peaks, truth)
-    target = is_target(truth)
-    found = hit.any(axis=0) & target
-    errors = []
-    for j in np.flatnonzero(found):
-        i = np.flatnonzero(hit[:, j])[np.argmin(d[hit[:, j], j])]
-        estimate = line_density[i] * abs(truth["wind_perp"].iloc[j])
-        # Plumes within the fitted Gaussian (±2σ of the peak) are one peak: their
-        # emissions add; farther crossings are separate bumps outside its area.
-        within = hit[i] & (d[i] <= 2.0 * float(peaks["sigma_km"].iloc[i]))
-        within[j] = True
-        true_q = truth["emission_kg_per_s"].to_numpy()[within].sum()
-        errors.append(abs(np.log(estimate / true_q)))
-    signal = truth["signal"].to_numpy()
-    by_signal = {}
-    for lo, hi in zip(SIGNAL_CLASSES[:-1], SIGNAL_CLASSES[1:], strict=True):
-        cls = target & (signal >= lo) & (signal < hi)
-        label = f"  signal {lo:g}-{hi:g}" if np.isfinite(hi) else f"  signal >= {lo:g}"
-        by_signal[f"{label} (n)"] = int(cls.sum())
-        by_signal[f"{label} recall"] = found[cls].sum() / cls.sum() if cls.any() else np.nan
-    return {
-        "passed peaks": len(peaks),
-        "target plumes": int(target.sum()),
-        "recall": found.sum() / max(target.sum(), 1),
-        **by_signal,
-        "precision": hit.any(axis=1).mean() if len(peaks) else np.nan,
-        "peaks per found plume": hit[:, found].sum(axis=0).mean() if found.any() else np.nan,
-        "median |ln(est/true Q)|": np.median(errors) if errors else np.nan,
-    }
 
 
 def oracle_significance(
@@ -437,7 +336,7 @@ def benchmark(args: argparse.Namespace) -> None:
         density = (passed["emission_kg_per_s"] / passed["wind_perp"].abs()).to_numpy()
         columns.append(name)
         speeds.append(len(good) / seconds)
-        scores.append(score(passed, truth, density))
+        scores.append(detection_score(passed, truth, density))
         if name == "engine":
             engine = peaks
     if not args.no_seed:
@@ -451,7 +350,7 @@ def benchmark(args: argparse.Namespace) -> None:
             seed = pd.DataFrame(columns=["latitude", "longitude", "orbit"], dtype=float)
         columns.append("seed method")
         speeds.append(len(good) / t_seed)
-        scores.append(score(seed, truth, seed_density))
+        scores.append(detection_score(seed, truth, seed_density))
     dense, n_dense = dense_speeds(seed=not args.no_seed)
     print(f"machine: {platform.processor() or platform.machine()}, {_cpu_name()}")
     print(

@@ -23,21 +23,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from .constants import (
+    G_STANDARD_M_PER_S2,
+    M_AIR_G_PER_MOL,
+    M_CO2_G_PER_MOL,
+    PA_PER_HPA,
+    PPM_KM_TO_M,
+    SECONDS_PER_YEAR,
+)
 from .track import nearest_index, track_heading_at
-
-#: Molar mass of CO2, g/mol (IUPAC standard atomic weights: C 12.0107, O 15.9994).
-M_CO2_G_PER_MOL = 44.0095
-#: Molar mass of dry air, g/mol (U.S. Standard Atmosphere composition, as in the
-#: Engineering ToolBox "Air - Molecular Weight and Composition").
-M_AIR_G_PER_MOL = 28.9647
-#: Standard acceleration of gravity, m/s² (3rd CGPM, 1901; exact).
-G_STANDARD_M_PER_S2 = 9.80665
-#: Pa per hPa.
-PA_PER_HPA = 100.0
-#: Metres per kilometre times mole fraction per ppm: ppm·km -> (mol/mol)·m.
-PPM_KM_TO_M = 1e-6 * 1e3
-#: Seconds in a Julian year (365.25 days), for annual totals.
-SECONDS_PER_YEAR = 365.25 * 86400.0
 
 
 def dry_air_column_kg_per_m2(psurf_hpa: ArrayLike, tcwv_kg_per_m2: ArrayLike) -> NDArray:

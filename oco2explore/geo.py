@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-#: Mean Earth radius R1 of GRS 80 (IUGG), km.
-EARTH_RADIUS_KM = 6371.0088
+from .constants import EARTH_RADIUS_KM
 
 
 def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> NDArray:

@@ -50,9 +50,9 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from .emission import SECONDS_PER_YEAR
+from .constants import EARTH_RADIUS_KM, HOURS_PER_YEAR, SECONDS_PER_YEAR
 from .errors import InputError, SchemaError
-from .geo import EARTH_RADIUS_KM, chord_from_km, unit_vectors
+from .geo import chord_from_km, unit_vectors
 from .schema import SOURCE_COLUMNS
 from .tableio import read_table
 
@@ -87,9 +87,6 @@ ELECTRICITY_CO2_T_PER_MWH = {
 #: generation: typical global fleet averages (order of magnitude; coal and petcoke
 #: base load ~0.5–0.6, gas ~0.4, oil peaking plants ~0.2). Override per call.
 CAPACITY_FACTOR = {"Coal": 0.55, "Gas": 0.40, "Oil": 0.20, "Petcoke": 0.55}
-
-#: Hours in a (non-leap) year.
-HOURS_PER_YEAR = 8760.0
 
 #: World-average fossil CO2 per person, t/yr: 36.4 Gt CO2 (2019, Global Carbon
 #: Budget 2020, Friedlingstein et al., ESSD 12, 3269) / 7.7 billion people (UN WPP
@@ -219,7 +216,7 @@ def wri_emission_t_per_yr(
     """Annual CO2 of WRI GPPD plants from generation and the fuel's emission factor.
 
     Generation is the most recent reported ``generation_gwh_YYYY``, else the most
-    recent ``estimated_generation_gwh_YYYY``, else ``capacity_mw`` × 8760 h ×
+    recent ``estimated_generation_gwh_YYYY``, else ``capacity_mw`` × 8,766 h (a Julian year) ×
     capacity factor (:data:`CAPACITY_FACTOR`). CO2 = generation (MWh) ×
     :data:`ELECTRICITY_CO2_T_PER_MWH` of ``primary_fuel``.
 
@@ -382,7 +379,7 @@ def _normalise_units(units: str) -> str:
 def cell_area_m2(lat_deg: np.ndarray, dlat_deg: float, dlon_deg: float) -> np.ndarray:
     """Area of latitude-longitude cells centred at ``lat_deg`` on the mean sphere, m².
 
-    ``R² Δλ |sin φ₂ − sin φ₁|`` with R = :data:`~oco2explore.geo.EARTH_RADIUS_KM`.
+    ``R² Δλ |sin φ₂ − sin φ₁|`` with R = :data:`~oco2explore.constants.EARTH_RADIUS_KM`.
 
     Examples
     --------

@@ -21,7 +21,10 @@ files). Flat point files (:mod:`oco2explore.points`) are read wherever a Lite fi
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import posixpath
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -109,6 +112,34 @@ BUILD_IDS: dict[tuple[str, str], str] = {
     ("OCO-3", "B10"): "B10400Br",
     ("OCO-3", "B11"): "B11072Ar",
 }
+
+#: Lite file names carry the UTC day: ``oco2_LtCO2_YYMMDD_<build>_<production>.nc4``
+#: (OCO-3: ``oco3_``).
+LITE_NAME = re.compile(r"LtCO2_(\d{6})_.*\.nc4?$")
+
+
+def lite_file_name(day: dt.date, build_id: str, tag: str, instrument: str = "oco2") -> str:
+    """Lite file name of a UTC day, e.g. ``oco2_LtCO2_160831_B11100Ar_sim.nc4``.
+
+    Parameters
+    ----------
+    day : date
+        UTC day of the soundings.
+    build_id : str
+        Build, e.g. ``"B11100Ar"`` (:data:`BUILD_IDS`).
+    tag : str
+        Last part of the name (NASA: the production time; the simulator: ``"sim"``).
+    instrument : str
+        ``"oco2"`` or ``"oco3"``.
+    """
+    return f"{instrument}_LtCO2_{day:%y%m%d}_{build_id}_{tag}.nc4"
+
+
+def lite_file_day(name: str) -> dt.date | None:
+    """UTC day of a Lite file from its name or key (None when it is not a Lite name)."""
+    found = LITE_NAME.search(posixpath.basename(str(name)))
+    return dt.datetime.strptime(found.group(1), "%y%m%d").date() if found else None
+
 
 #: Extra variables written (not read) to complete the layout: name -> (dtype, units, long name).
 #: Arrays with a second dimension name it in :data:`EXTRA_DIMS`.

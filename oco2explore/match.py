@@ -64,10 +64,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .config import MatchConfig
-from .emission import (
-    SECONDS_PER_YEAR,
-    ppm_per_kg_per_m2,
-)
+from .constants import SECONDS_PER_YEAR, STANDARD_PRESSURE_HPA
+from .emission import ppm_per_kg_per_m2
 from .errors import InputError, SchemaError
 from .geo import bearing_deg, chord_from_km, haversine_km, unit_vectors
 from .inventory import validate_sources
@@ -75,8 +73,6 @@ from .schema import MATCH_COLUMNS
 
 log = logging.getLogger(__name__)
 
-#: Standard sea-level pressure, hPa (ISO 2533 standard atmosphere).
-STANDARD_PSURF_HPA = 1013.25
 #: Global-mean total column water vapour, kg/m² (Trenberth et al., J. Climate 18, 2005).
 MEAN_TCWV_KG_PER_M2 = 25.0
 
@@ -189,7 +185,7 @@ def _candidates(
     u_perp = np.abs(_column(peaks, ("wind_perp",), np.nan)[p])
     u_perp = np.where(np.isfinite(u_perp), u_perp, transport)
     u_perp = np.maximum(u_perp, config.min_wind_m_per_s)
-    psurf = _column(peaks, ("psurf", "surface_pressure"), STANDARD_PSURF_HPA)[p]
+    psurf = _column(peaks, ("psurf", "surface_pressure"), STANDARD_PRESSURE_HPA)[p]
     tcwv = _column(peaks, ("tcwv",), MEAN_TCWV_KG_PER_M2)[p]
     q_kg_per_s = index.emission_t_per_yr[src] * 1e3 / SECONDS_PER_YEAR
     column_kg_per_m2 = q_kg_per_s / (u_perp * sigma_km * 1e3 * np.sqrt(2.0 * np.pi))
@@ -382,113 +378,3 @@ def nearest_sources(
     matched = match_peaks(frame, sources, top_k=top_k, config=config)
     columns = list(MATCH_COLUMNS) + list(EXTRA_MATCH_COLUMNS)
     return matched.loc[matched["rank"].notna(), columns].reset_index(drop=True)
-
-
-def truth_as_peaks(truth: pd.DataFrame) -> pd.DataFrame:
-    """Plume crossings of a simulation's ``truth.csv`` in the peak-table layout.
-
-    The exact crossing position, wind, width and height of each plume: the best
-    case a detector could report, for evaluating attribution alone.
-
-    Parameters
-    ----------
-    truth : DataFrame
-        ``truth.csv`` of :func:`oco2explore.simulate.simulate`.
-
-    Returns
-    -------
-    DataFrame
-        ``peak_id`` (``<plume_id>#<row>``), ``orbit, latitude, longitude,
-        windspeed_u, windspeed_v, wind_perp, sigma_km, delta_ppm`` (and ``psurf,
-        tcwv`` when the truth has them).
-    """
-    peaks = truth.rename(
-        columns={"crossing_latitude": "latitude", "crossing_longitude": "longitude"}
-    ).reset_index(drop=True)
-    peaks["peak_id"] = [f"{p}#{i}" for i, p in enumerate(peaks["plume_id"])]
-    columns = ["peak_id", "orbit", "latitude", "longitude", "windspeed_u", "windspeed_v"]
-    columns += ["wind_perp", "sigma_km", "delta_ppm"]
-    return peaks[columns + [c for c in ("psurf", "tcwv") if c in peaks]]
-
-
-def evaluate_attribution(
-    matched: pd.DataFrame, truth: pd.DataFrame, max_distance_km: float = 25.0
-) -> pd.DataFrame:
-    """Rank given to the true source of each matched peak, against a simulation's truth.
-
-    A peak's true source is that of the truth crossing of the same orbit (within
-    ``max_distance_km``) whose plume adds the most XCO2 at the peak centre:
-    ``delta_ppm · exp(−½ (distance / sigma_km)²)``.
-
-    Parameters
-    ----------
-    matched : DataFrame
-        Output of :func:`match_peaks` (needs ``peak_id, orbit, latitude, longitude``).
-    truth : DataFrame
-        ``truth.csv`` of :func:`oco2explore.simulate.simulate` (``orbit, source_id,
-        emission_t_per_yr, crossing_latitude, crossing_longitude, delta_ppm,
-        sigma_km``).
-    max_distance_km : float
-        Largest peak-to-crossing distance, km.
-
-    Returns
-    -------
-    DataFrame
-        One row per peak with a truth crossing: ``peak_id, true_source_id,
-        true_emission_t_per_yr, true_delta_ppm, crossing_distance_km,
-        explained_fraction`` (the true plume's XCO2 at the peak centre over the
-        peak's ``delta_ppm``: near 1 when the peak is that plume, small for a noise
-        peak near a weak plume or a blend of plumes), ``true_plume_age_h``
-        (``downwind_km`` / wind speed of the crossing, NaN without them) and
-        ``true_rank`` (NA when the true source is not among the candidates).
-    """
-    peaks = matched.drop_duplicates("peak_id")
-    peaks = pd.DataFrame(
-        {
-            "peak_id": peaks["peak_id"],
-            "orbit": peaks["orbit"],
-            "latitude": peaks["latitude"],
-            "longitude": peaks["longitude"],
-            "_peak_delta": peaks["delta_ppm"] if "delta_ppm" in peaks else np.nan,
-        }
-    )
-    pairs = peaks.merge(truth, on="orbit", suffixes=("", "_truth"))
-    pairs["crossing_distance_km"] = haversine_km(
-        pairs["latitude"],
-        pairs["longitude"],
-        pairs["crossing_latitude"],
-        pairs["crossing_longitude"],
-    )
-    pairs = pairs[pairs["crossing_distance_km"] <= max_distance_km]
-    sigma_km = pairs["sigma_km"].to_numpy(dtype=float)
-    reach = np.exp(-0.5 * (pairs["crossing_distance_km"].to_numpy(dtype=float) / sigma_km) ** 2)
-    pairs = pairs.assign(_at_peak=pairs["delta_ppm"] * reach)
-    best = pairs.sort_values("_at_peak", ascending=False).drop_duplicates("peak_id")
-    speed = np.hypot(best["windspeed_u"], best["windspeed_v"]) if "windspeed_u" in best else np.nan
-    downwind_km = best["downwind_km"] if "downwind_km" in best else np.nan
-    best = best.assign(
-        explained_fraction=best["_at_peak"] / best["_peak_delta"],
-        true_plume_age_h=downwind_km / (speed * 3.6),
-    )
-    out = best.rename(
-        columns={
-            "source_id": "true_source_id",
-            "emission_t_per_yr": "true_emission_t_per_yr",
-            "delta_ppm": "true_delta_ppm",
-        }
-    )[
-        [
-            "peak_id",
-            "true_source_id",
-            "true_emission_t_per_yr",
-            "true_delta_ppm",
-            "crossing_distance_km",
-            "explained_fraction",
-            "true_plume_age_h",
-        ]
-    ]
-    ranks = matched.dropna(subset=["rank"]).set_index(["peak_id", "source_id"])["rank"]
-    keys = pd.MultiIndex.from_arrays([out["peak_id"], out["true_source_id"]])
-    out["true_rank"] = ranks.reindex(keys).to_numpy()
-    out["true_rank"] = out["true_rank"].astype("Int64")
-    return out.sort_values("peak_id").reset_index(drop=True)

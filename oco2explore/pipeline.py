@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import posixpath
-import re
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -52,6 +51,7 @@ import pandas as pd
 from . import __version__
 from .config import FitConfig, MatchConfig
 from .errors import InputError
+from .lite import lite_file_day
 from .soundings import NETCDF_SUFFIXES
 from .storage import LocalStore, Store, is_swift_url, md5_file, open_store
 from .tableio import read_table, write_table
@@ -66,7 +66,6 @@ FILE_TABLES = ("peaks", "matches", "windows")
 #: Monthly catalogue tables and their formats.
 CATALOGUE_FORMATS = {"peaks": (".parquet", ".csv"), "matches": (".parquet", ".csv")}
 CATALOGUE_FORMATS["windows"] = (".parquet",)
-_DATE_IN_NAME = re.compile(r"_(\d{2})(\d{2})\d{2}_")
 
 
 @dataclass
@@ -143,8 +142,8 @@ def month_of(key: str, soundings: pd.DataFrame | None = None) -> str | None:
     """Month ``YYYY-MM`` of an input: its first sounding, else the Lite name's YYMMDD."""
     if soundings is not None and len(soundings) and "time" in soundings:
         return pd.Timestamp(soundings["time"].min()).strftime("%Y-%m")
-    found = _DATE_IN_NAME.search(posixpath.basename(key))
-    return f"20{found.group(1)}-{found.group(2)}" if found else None
+    day = lite_file_day(key)
+    return f"{day:%Y-%m}" if day else None
 
 
 def window_soundings(

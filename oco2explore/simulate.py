@@ -58,13 +58,10 @@ from scipy.special import ndtri
 # Re-exported: the simulator's real-like noise (see the calibration note below).
 from .config import REAL_CORRELATED_ERROR_PPM as REAL_CORRELATED_ERROR_PPM
 from .config import REAL_CORRELATION_KM
-from .emission import (
-    SECONDS_PER_YEAR,
-    ppm_per_kg_per_m2,
-)
+from .constants import EARTH_RADIUS_KM, SECONDS_PER_YEAR, STANDARD_PRESSURE_HPA
+from .emission import ppm_per_kg_per_m2
 from .errors import InputError
 from .geo import (
-    EARTH_RADIUS_KM,
     bearing_deg,
     chord_from_km,
     destination,
@@ -72,7 +69,7 @@ from .geo import (
     unit_vectors,
 )
 from .inventory import load_coco2
-from .lite import BUILD_IDS, write_lite_file
+from .lite import BUILD_IDS, lite_file_name, write_lite_file
 from .soundings import normalise_soundings
 from .tableio import write_table
 
@@ -102,8 +99,7 @@ ANCHOR_LAT, ANCHOR_LON = -26.278584, 28.930351
 EARTH_RATE_DEG_PER_S = 360.0 / 86400.0
 
 # --- physics (molar masses, gravity and the dry-air column: oco2explore.emission) -----------
-#: Sea-level pressure, hPa, and isothermal scale height RT/(M_air g) at 288.15 K, m.
-P0_HPA = 1013.25
+#: Isothermal scale height RT/(M_air g) at 288.15 K, m (sea-level pressure: the standard one).
 SCALE_HEIGHT_M = 8434.0
 #: Martin (1976) σ_y = a x^0.894 (x in km, σ_y in m), stability class C, and σ0 (m).
 SIGMA_Y_A_M = 104.0
@@ -503,7 +499,7 @@ def background_xco2(time_s: np.ndarray, lat: np.ndarray) -> np.ndarray:
 
 def surface_pressure_hpa(altitude_m: np.ndarray) -> np.ndarray:
     """Surface pressure (hPa) at ``altitude_m`` (isothermal barometric law, 288.15 K)."""
-    return P0_HPA * np.exp(-np.asarray(altitude_m) / SCALE_HEIGHT_M)
+    return STANDARD_PRESSURE_HPA * np.exp(-np.asarray(altitude_m) / SCALE_HEIGHT_M)
 
 
 def water_vapour_kg_per_m2(
@@ -945,11 +941,6 @@ def simulate_day(
     return normalise_soundings(soundings), truth
 
 
-def lite_file_name(day: pd.Timestamp) -> str:
-    """Real-style Lite file name of a simulated day (``oco2_LtCO2_YYMMDD_B11100Ar_sim.nc4``)."""
-    return f"oco2_LtCO2_{day:%y%m%d}_{BUILD_ID}_sim.nc4"
-
-
 def _extras(df: pd.DataFrame) -> dict[str, np.ndarray]:
     """The remaining B11 variables of a simulated day (corners, profiles, dates …)."""
     n = len(df)
@@ -1060,7 +1051,7 @@ def simulate(
             "simulated": f"oco2explore.simulate seed={seed} plumes={plumes}",
             "regions": ",".join(regions) if regions else "global",
         }
-        path = out_dir / lite_file_name(day)
+        path = out_dir / lite_file_name(day, BUILD_ID, "sim")
         write_lite_file(soundings, path, layout="B11", attrs=attrs, extras=_extras(soundings))
         written.append(path)
     truth_all = pd.concat(truths, ignore_index=True)

@@ -15,7 +15,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.ndimage import uniform_filter1d
 
-from .geo import EARTH_RADIUS_KM, bearing_deg, lat_lon_of_vectors, track_heading_deg, unit_vectors
+from .constants import EARTH_RADIUS_KM
+from .geo import bearing_deg, lat_lon_of_vectors, track_heading_deg, unit_vectors
 
 #: Along-track half-span used to measure the track direction, km.
 HEADING_SPAN_KM = 10.0

@@ -1,4 +1,4 @@
-"""The scoring of benchmarks/bench_scan.py: targets, hits, score and the oracle ceiling.
+"""The scoring of benchmarks/bench_scan.py (oco2explore.truth) and its oracle ceiling.
 
 The benchmark's numbers go into the README and the closing notes, so its scoring is
 tested on two simulated days (8 targets, most of them at the Highveld on orbit 11522)
@@ -18,6 +18,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import bench_scan  # noqa: E402
 
+from oco2explore.truth import MIN_SIDE, detection_score, is_target  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def days() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -26,7 +28,7 @@ def days() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def truth_peaks(truth: pd.DataFrame) -> pd.DataFrame:
     """A peak table with one peak exactly on every target crossing."""
-    target = truth[bench_scan.is_target(truth)]
+    target = truth[is_target(truth)]
     return pd.DataFrame(
         {
             "orbit": target["orbit"].to_numpy(),
@@ -39,11 +41,11 @@ def truth_peaks(truth: pd.DataFrame) -> pd.DataFrame:
 
 def test_targets_are_observed_strong_narrow_crossings(days):
     _, truth = days
-    target = bench_scan.is_target(truth)
+    target = is_target(truth)
     assert target.sum() >= 3
     rows = truth[target]
     assert (rows["delta_ppm"] >= 1.0).all() and (rows["sigma_km"] <= 15.0).all()
-    assert (rows[["n_left", "n_right"]] >= bench_scan.MIN_SIDE).all().all()
+    assert (rows[["n_left", "n_right"]] >= MIN_SIDE).all().all()
     assert (rows["signal"] > 0).all()
 
 
@@ -51,13 +53,13 @@ def test_score_of_the_truth_is_perfect_and_an_off_track_peak_costs_precision(day
     _, truth = days
     peaks = truth_peaks(truth)
     density = np.ones(len(peaks))
-    perfect = bench_scan.score(peaks, truth, density)
+    perfect = detection_score(peaks, truth, density)
     assert perfect["recall"] == 1.0
     assert perfect["precision"] == 1.0
     assert perfect["peaks per found plume"] >= 1.0
     moved = peaks.copy()
     moved.loc[0, "latitude"] += 1.0  # ~111 km away from any crossing of that orbit
-    off = bench_scan.score(moved, truth, density)
+    off = detection_score(moved, truth, density)
     n = len(peaks)
     assert off["precision"] == pytest.approx((n - 1) / n)
 
@@ -66,7 +68,7 @@ def test_oracle_follows_the_signal_and_counts_what_the_engine_finds(days):
     good, truth = days
     config = bench_scan.FitConfig()
     oracle = bench_scan.oracle_significance(good, truth, 0.0, config)
-    signal = truth.loc[bench_scan.is_target(truth), "signal"].to_numpy()
+    signal = truth.loc[is_target(truth), "signal"].to_numpy()
     assert oracle.shape == signal.shape
     # White noise and the exact template: the oracle's Δχ² is the signal plus noise.
     rank = pd.Series(oracle).rank().corr(pd.Series(signal).rank())
@@ -77,10 +79,7 @@ def test_oracle_follows_the_signal_and_counts_what_the_engine_finds(days):
     detectable = int(
         np.count_nonzero(
             oracle
-            >= [
-                config.significance_limit(s)
-                for s in truth.loc[bench_scan.is_target(truth), "sigma_km"]
-            ]
+            >= [config.significance_limit(s) for s in truth.loc[is_target(truth), "sigma_km"]]
         )
     )
     assert f"the engine finds {detectable} of those {detectable} (1.00)" in line

@@ -4,8 +4,8 @@ import pytest
 import xarray as xr
 
 from oco2explore import inventory
+from oco2explore.constants import EARTH_RADIUS_KM, SECONDS_PER_YEAR
 from oco2explore.errors import InputError, SchemaError
-from oco2explore.geo import EARTH_RADIUS_KM
 from oco2explore.schema import SOURCE_COLUMNS
 
 #: Column layout of the WRI Global Power Plant Database v1.3.0 CSV.
@@ -65,7 +65,8 @@ def test_wri_fossil_plants_get_generation_times_emission_factor(tmp_path):
     assert sources.loc["Kendal", "generation_basis"] == "reported 2019"
     assert sources.loc["Gas A", "emission_t_per_yr"] == pytest.approx(1500e3 * factor["Gas"])
     assert sources.loc["Gas A", "generation_basis"] == "estimated 2017"
-    oil = 100.0 * 8760 * inventory.CAPACITY_FACTOR["Oil"] * factor["Oil"]
+    # Capacity × a Julian year (8,766 h) × capacity factor.
+    oil = 100.0 * 8766.0 * inventory.CAPACITY_FACTOR["Oil"] * factor["Oil"]
     assert sources.loc["Oil B", "emission_t_per_yr"] == pytest.approx(oil)
     assert set(sources["kind"]) == {"power_plant"}
     assert set(sources["inventory"]) == {"WRI-GPPD"}
@@ -102,7 +103,7 @@ def test_edgar_flux_cells_above_threshold_become_grid_cells(tmp_path):
     flux = np.full((20, 30), 1e-12)
     lat_c = -27.0 + 0.05 + 0.1 * 4
     area = inventory.cell_area_m2(np.array([lat_c]), 0.1, 0.1)[0]
-    flux[4, 7] = 5e9 / (area * inventory.SECONDS_PER_YEAR)  # 5 Mt/yr
+    flux[4, 7] = 5e9 / (area * SECONDS_PER_YEAR)  # 5 Mt/yr
     path = tmp_path / "v6.0_CO2_excl_short-cycle_org_C_2018_TOTALS.0.1x0.1.nc"
     # EDGAR v6 stores longitudes 0..360: 350.05 + 0.7 = 350.75 -> -9.25.
     edgar_dataset("emi_co2", "kg m-2 s-1", flux, lon0=350.0).to_netcdf(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from oco2explore.lite import (
     OPTIONAL_VARIABLES,
     extract,
     find_lite_files,
+    lite_file_day,
+    lite_file_name,
     read_lite,
     read_lite_file,
     write_lite_file,
@@ -387,3 +390,12 @@ def test_cli_extract_exit_status_and_failure_lines(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "no such file or folder" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_lite_file_names_carry_the_day():
+    name = lite_file_name(dt.date(2016, 8, 31), "B11100Ar", "sim")
+    assert name == "oco2_LtCO2_160831_B11100Ar_sim.nc4"
+    assert lite_file_day(f"2016/{name}") == dt.date(2016, 8, 31)
+    assert lite_file_day("oco3_LtCO2_200301_B10400Br_220317234818s.nc4") == dt.date(2020, 3, 1)
+    assert lite_file_day("peaks_2016-08.parquet") is None
+    assert lite_file_day("oco2_LtCO2_160831_B11100Ar_sim.csv") is None

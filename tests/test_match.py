@@ -12,13 +12,12 @@ from oco2explore.match import (
     EXTRA_MATCH_COLUMNS,
     MatchConfig,
     SourceIndex,
-    evaluate_attribution,
     match_peaks,
     nearest_sources,
-    truth_as_peaks,
 )
 from oco2explore.schema import MATCH_COLUMNS
 from oco2explore.tableio import read_table, read_table_metadata
+from oco2explore.truth import evaluate_attribution, truth_as_peaks
 
 HIGHVELD = {"CoCO2_14613", "CoCO2_14668", "CoCO2_14638"}  # Kendal, Matla, Kriel
 #: The Highveld peak of orbit 11522 with the published oco2peak fit (shared/data/real/README.md).

@@ -14,7 +14,7 @@ from oco2explore.scan import (
     candidate_significance,
     detect,
     empty_peaks,
-    neighbour_model,
+    fit_at,
     peak_components,
     prepare_orbit,
     scan_orbit,
@@ -282,7 +282,7 @@ def test_a_weak_plume_beside_a_strong_pair_is_found_by_deblending(seed):
     assert weak["sigma_km"] == pytest.approx(3.0, rel=0.4)
 
 
-def test_neighbour_model_leaves_out_the_fitted_plume():
+def test_the_window_fit_subtracts_the_other_peaks_only():
     peaks = pd.DataFrame(
         {
             "distance_km": [100.0, 130.0, 400.0],
@@ -295,10 +295,15 @@ def test_neighbour_model_leaves_out_the_fitted_plume():
     config = FitConfig()
     comps = peak_components(peaks, config)
     assert comps[0].tolist() == [100.0, 130.0, 400.0]
-    x = np.linspace(0.0, 200.0, 2001)
-    model, n = neighbour_model(x, 100.0, 3.0, comps, config)
-    assert n == 1  # the plume at 100 km is the fitted one, 400 km is beyond the window
-    assert model == pytest.approx(gaussian(x - 130.0, 40.0, 4.0))
+    x = np.linspace(0.0, 500.0, 5001)
+    orbit = pd.DataFrame({"distance_km": x, "xco2": 400.0 + gaussian(x - 100.0, 50.0, 3.0)})
+    window = fit_at(orbit, 100.0, config, peaks)
+    # The peak at 100 km is the window's own (its width starts the fit); 400 km lies beyond.
+    assert window.n_neighbours == 1 and window.neighbours[0].tolist() == [130.0]
+    assert window.sigma_start_km == 3.0
+    grid = np.linspace(0.0, 200.0, 201)
+    drawn = window.model(grid) - window.fit.model(grid)
+    assert drawn == pytest.approx(gaussian(grid - 130.0, 40.0, 4.0))
     weak = peaks.assign(significance=[500.0, 10.0, 400.0])
     assert peak_components(weak, config)[0].tolist() == [100.0, 400.0]
 

@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 MAX_CATALOGUE_SOURCES = 2000
 #: The catalogue map shows at least this many degrees around the month's peaks.
 CATALOGUE_SPAN_DEG = 15.0
-LIST_HEADER = "<b>Peaks of the month</b> <small>(choose one to open it)</small>"
 
 
 class CatalogueView:

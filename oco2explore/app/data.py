@@ -17,22 +17,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from ..lite import read_lite
+from ..lite import lite_file_day, read_lite
 from ..storage import LocalStore, open_store
 from ..tableio import read_table
 
 log = logging.getLogger(__name__)
 
-#: Lite file names carry the UTC day: ``oco2_LtCO2_YYMMDD_...nc4``.
-LITE_NAME = re.compile(r"LtCO2_(\d{6})_.*\.nc4?$")
 #: Monthly peak catalogues written by the batch pipeline: ``.../peaks_YYYY-MM.parquet|csv``.
 CATALOGUE_NAME = re.compile(r"peaks_(\d{4}-\d{2})\.(parquet|csv)$")
-
-
-def lite_day(key: str) -> dt.date | None:
-    """UTC day of a Lite file from its name (``None`` if the name has no date)."""
-    m = LITE_NAME.search(key.rsplit("/", 1)[-1])
-    return dt.datetime.strptime(m.group(1), "%y%m%d").date() if m else None
 
 
 class DataRoot:
@@ -69,7 +61,7 @@ class DataRoot:
             raise InputError("data folder not found", path=self.store.root)
         self._scratch = Path(scratch or tempfile.mkdtemp(prefix="oco2explore-app-"))
         keys = self.store.list()
-        self.files: list[str] = [k for k in keys if lite_day(k) is not None]
+        self.files: list[str] = [k for k in keys if lite_file_day(k) is not None]
         self.catalogues: dict[str, str] = {
             m.group(1): k for k in keys if (m := CATALOGUE_NAME.search(k))
         }
@@ -110,15 +102,15 @@ class DataRoot:
 
     def months(self) -> list[str]:
         """Months (``YYYY-MM``) with Lite files, sorted."""
-        return sorted({f"{lite_day(k):%Y-%m}" for k in self.files})
+        return sorted({f"{lite_file_day(k):%Y-%m}" for k in self.files})
 
     def files_of_month(self, month: str) -> list[str]:
         """Listed Lite files of one month (``YYYY-MM``)."""
-        return [k for k in self.files if f"{lite_day(k):%Y-%m}" == month]
+        return [k for k in self.files if f"{lite_file_day(k):%Y-%m}" == month]
 
     def file_of_day(self, day: dt.date) -> str | None:
         """The Lite file of a UTC day, if listed."""
-        return next((k for k in self.files if lite_day(k) == day), None)
+        return next((k for k in self.files if lite_file_day(k) == day), None)
 
     def catalogue(self, month: str) -> pd.DataFrame | None:
         """The batch pipeline's peak catalogue of a month, if the root has one."""

@@ -27,11 +27,12 @@ from ..errors import InputError
 from ..fit import FitResult
 from ..geo import haversine_km
 from ..inventory import load_inventories
+from ..lite import lite_file_day
 from ..match import SourceIndex, nearest_sources
 from ..scan import Track, WindowFit, fit_at, peak_components, prepare_orbit, scan_orbit
 from ..track import nearest_index, window_slice
 from .controls import Controls
-from .data import DataRoot, lite_day
+from .data import DataRoot
 from .mapview import OrbitMap
 from .panels import SourcesPanel, download_links, result_html
 from .profile import MODEL_POINTS, ProfilePlot
@@ -204,7 +205,7 @@ class OrbitView:
 
     @staticmethod
     def _file_label(key: str) -> str:
-        day = lite_day(key)
+        day = lite_file_day(key)
         return f"{day:%Y-%m-%d}  {key.rsplit('/', 1)[-1]}"
 
     def _guarded(self, what: str, action: Any, *args: Any) -> None:
