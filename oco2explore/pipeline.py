@@ -11,10 +11,14 @@ Output layout (keys relative to OUTPUT)::
     files/<input stem>/matches.parquet    its ranked candidate sources (CONTRACT §3)
     files/<input stem>/windows.parquet    soundings within ±half_width_km of each passed
                                           peak, with the column ``peak_id``
+    files/<input stem>/tracks.parquet     per-orbit track summary in 5 km bins (good soundings,
+                                          wind, noise: where a pass could have seen a plume,
+                                          :func:`oco2explore.report.track_summary`)
     files/<input stem>/done.json          marker, written last: input MD5, config hash, counts
     catalogue/peaks_YYYY-MM.parquet|.csv      all peaks of the month (every input file of it)
     catalogue/matches_YYYY-MM.parquet|.csv    their candidate sources
     catalogue/windows_YYYY-MM.parquet         their window soundings (for the app)
+    catalogue/tracks_YYYY-MM.parquet          the month's track summaries (for the report)
     manifest.json                         the run: inputs (size, MD5, status, reason),
                                           config and its hash, months and outputs
 
@@ -62,10 +66,11 @@ MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "oco2explore-run/1"
 STAGES = ("read", "scan", "match", "write")
 #: Per-file output tables, written before the marker.
-FILE_TABLES = ("peaks", "matches", "windows")
+FILE_TABLES = ("peaks", "matches", "windows", "tracks")
 #: Monthly catalogue tables and their formats.
 CATALOGUE_FORMATS = {"peaks": (".parquet", ".csv"), "matches": (".parquet", ".csv")}
 CATALOGUE_FORMATS["windows"] = (".parquet",)
+CATALOGUE_FORMATS["tracks"] = (".parquet",)
 _DATE_IN_NAME = re.compile(r"_(\d{2})(\d{2})\d{2}_")
 
 
@@ -230,6 +235,7 @@ def process_file(
     try:
         from .lite import read_lite
         from .match import match_peaks
+        from .report import track_summary
         from .scan import detect
 
         with tempfile.TemporaryDirectory(prefix="oco2explore-") as scratch:
@@ -240,6 +246,7 @@ def process_file(
             peaks = detect(soundings, config)
             passed = peaks[peaks["passed"].astype(bool)]
             windows = window_soundings(soundings, passed, config.half_width_km)
+            tracks = track_summary(soundings)
             lap("scan")
             matches = match_peaks(peaks, _source_index(inventories), top_k=top_k)
             lap("match")
@@ -251,7 +258,7 @@ def process_file(
                 "inventories": list(inventories),
             }
             outputs = []
-            for name, table in zip(FILE_TABLES, (peaks, matches, windows), strict=True):
+            for name, table in zip(FILE_TABLES, (peaks, matches, windows, tracks), strict=True):
                 path = write_table(table, Path(scratch) / f"{name}.parquet", metadata=meta)
                 outputs.append(out_store.put(path, prefix + path.name).key)
             lap("write")
