@@ -104,6 +104,11 @@ def score(sources: pd.DataFrame, truth: pd.Series) -> dict[str, float]:
         "1sigma_coverage": float(covered.mean()) if many.any() else np.nan,
         "never_detected_with_limit": int(never.sum()),
         "limit_above_truth": float(above.mean()) if never.any() else np.nan,
+        "median_limit_over_truth": float(
+            np.median(sources["upper_limit_t_per_yr"].to_numpy()[never] / t[never])
+        )
+        if never.any()
+        else np.nan,
     }
 
 

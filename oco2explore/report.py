@@ -102,6 +102,7 @@ CROSSING_COLUMNS = (
     "peak_id",
     "latitude",
     "longitude",
+    "distance_km",
     "downwind_km",
     "sigma_km",
     "wind_perp",
@@ -780,6 +781,7 @@ def _crossings(
             else pd.NaT,
             "_lat": detected["latitude"].to_numpy(dtype=float),
             "_lon": detected["longitude"].to_numpy(dtype=float),
+            "_distance": pd.to_numeric(detected.get("distance_km"), errors="coerce"),
             "_wind_perp": pd.to_numeric(detected.get("wind_perp"), errors="coerce"),
             "_sigma": pd.to_numeric(detected.get("sigma_km"), errors="coerce"),
             "_along": pd.to_numeric(detected.get("along_wind_km"), errors="coerce"),
@@ -796,6 +798,7 @@ def _crossings(
         ("time", "_time"),
         ("latitude", "_lat"),
         ("longitude", "_lon"),
+        ("distance_km", "_distance"),
         ("wind_perp", "_wind_perp"),
         ("sigma_km", "_sigma"),
         ("downwind_km", "_along"),
@@ -1246,3 +1249,57 @@ def _with_names(sources: pd.DataFrame) -> pd.DataFrame:
         )
         out[column] = np.where((current == "") & pd.notna(known), known, current)
     return out
+
+
+def report_lite_folder(
+    folder: str | Path,
+    out_dir: str | Path,
+    fit_config: FitConfig | None = None,
+    inventories: tuple[str, ...] = ("coco2",),
+) -> dict[str, pd.DataFrame]:
+    """Detect, match and report a folder of Lite files in this process (no batch, no Dask).
+
+    The batch's per-file steps (:func:`oco2explore.lite.read_lite`,
+    :func:`oco2explore.scan.detect`, :func:`oco2explore.match.match_peaks`,
+    :func:`track_summary`) over each file, then :func:`build_report` and
+    :func:`write_report`: for small folders such as the demo data.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Folder of Lite files.
+    out_dir : str or Path
+        Where the report goes.
+    fit_config : FitConfig, optional
+        Detector configuration.
+    inventories : tuple of str
+        Inventories to match against.
+
+    Returns
+    -------
+    dict
+        The three report tables.
+    """
+    from .inventory import load_inventories
+    from .lite import find_lite_files, read_lite
+    from .match import SourceIndex, match_peaks
+    from .scan import detect
+
+    fit_config = fit_config or FitConfig()
+    sources = _with_names(load_inventories(list(inventories)))
+    index = SourceIndex(sources)
+    matches, tracks = [], []
+    for path in find_lite_files(folder):
+        soundings = read_lite([path], quality=fit_config.quality)
+        matches.append(match_peaks(detect(soundings, fit_config), index))
+        tracks.append(track_summary(soundings))
+    tables = build_report(
+        pd.concat(matches, ignore_index=True),
+        sources,
+        pd.concat(tracks, ignore_index=True),
+        fit_config,
+        profiles=load_profiles(),
+    )
+    meta = {"input": str(folder), "fit_config": fit_config.to_dict()}
+    write_report(tables, out_dir, {**meta, "inventories": list(inventories)})
+    return tables

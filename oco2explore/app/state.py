@@ -19,7 +19,7 @@ from ..cli import config_from_args
 from ..config import FitConfig
 from ..errors import InputError
 
-VIEW_KEYS = ("file", "orbit", "centre")
+VIEW_KEYS = ("file", "orbit", "centre", "source")
 
 
 @dataclasses.dataclass(frozen=True)
