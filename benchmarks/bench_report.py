@@ -16,6 +16,8 @@ default; ``real``: with the real-like along-track correlated error of
   the truth (target ≥ 90 %);
 * the same days without plumes (``--null-days`` of them): unexplained peaks
   (target: none);
+* the detected fraction of the clear crossings binned by truth / detection limit
+  (about half at 1 if the limit is right);
 * the report's time on the archive's peaks, one core.
 
 Run: ``.venv/bin/python benchmarks/bench_report.py [--days 384] [--null-days 64]
@@ -112,6 +114,30 @@ def score(sources: pd.DataFrame, truth: pd.Series) -> dict[str, float]:
     }
 
 
+#: Bins of truth / detection limit for the detection-limit calibration table.
+LIMIT_BINS = (0.0, 0.5, 1.0, 2.0, np.inf)
+
+
+def limit_calibration(crossings: pd.DataFrame, truth: pd.Series, noise: str) -> list[dict]:
+    """Detected fraction of the predicted crossings by truth / detection limit (not blended)."""
+    c = crossings[crossings["detection_limit_t_per_yr"].notna() & ~crossings["blended"]]
+    ratio = truth.reindex(c["source_id"]).fillna(0.0).to_numpy() / c["detection_limit_t_per_yr"]
+    rows = []
+    for lo, hi in zip(LIMIT_BINS[:-1], LIMIT_BINS[1:], strict=True):
+        inside = (ratio >= lo) & (ratio < hi)
+        rows.append(
+            {
+                "noise": noise,
+                "truth_over_limit": f"{lo:g}-{hi:g}",
+                "crossings": int(inside.sum()),
+                "detected_fraction": round(float(c["detected"][inside].mean()), 3)
+                if inside.any()
+                else np.nan,
+            }
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=384, help="simulated days (default 384)")
@@ -126,7 +152,7 @@ def main() -> None:
     index = SourceIndex(sources)
     truth = plume_sources().set_index("source_id")["emission_t_per_yr"]
     noises = ["white", "real"] if args.noise == "both" else [args.noise]
-    rows, null_rows, crossing_rows = [], [], []
+    rows, null_rows, crossing_rows, calibration = [], [], [], []
     for noise in noises:
         matches, tracks = archive(args.days, args.start, args.seed, noise, True, args.cache, index)
         t0 = time.perf_counter()
@@ -145,6 +171,7 @@ def main() -> None:
             }
         )
         c = tables["crossings"]
+        calibration += limit_calibration(c, truth, noise)
         crossing_rows.append(
             {
                 "noise": noise,
@@ -178,6 +205,8 @@ def main() -> None:
         print(pd.DataFrame(rows).to_string(index=False))
         print("\nCrossings")
         print(pd.DataFrame(crossing_rows).to_string(index=False))
+        print("\nDetection limit: detected fraction of clear crossings by truth / limit")
+        print(pd.DataFrame(calibration).to_string(index=False))
         if null_rows:
             print("\nPlume-free days (target: unexplained empty)")
             print(pd.DataFrame(null_rows).to_string(index=False))

@@ -15,7 +15,6 @@ from oco2explore.config import REAL_CORRELATED_ERROR_PPM, FitConfig
 from oco2explore.emission import SECONDS_PER_YEAR, ppm_per_kg_per_m2
 from oco2explore.inventory import load_coco2
 from oco2explore.match import match_peaks
-from oco2explore.pipeline import run_pipeline
 from oco2explore.report import (
     CROSSING_COLUMNS,
     SOURCE_REPORT_COLUMNS,
@@ -54,12 +53,12 @@ def plume_free_day() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An ``oco2explore run`` output of four simulated days over the Highveld."""
+    """``oco2explore run --report`` output of four simulated days over the Highveld."""
     lite = tmp_path_factory.mktemp("lite")
     simulate(lite, days=4, seed=0, start="2016-08-31", regions=["highveld"])
     out = tmp_path_factory.mktemp("run")
-    report = run_pipeline(lite, out, workers=1, progress=False)
-    assert not report.failed
+    args = ["run", str(lite), "--out", str(out), "--workers", "1", "-q"]
+    assert main([*args, "--report", str(out / "run-report")]) == 0
     return out
 
 
@@ -206,6 +205,10 @@ def test_profiles_are_normalised_and_applied() -> None:
 def test_report_command_writes_the_contract_tables(run_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
     assert main(["report", str(run_dir), "--out", str(out), "-q"]) == 0
+    # 'run --report' wrote the same report at the end of the batch.
+    pd.testing.assert_frame_equal(
+        read_table(run_dir / "run-report" / "sources.parquet"), read_table(out / "sources.parquet")
+    )
     sources = read_table(out / "sources.parquet")
     crossings = read_table(out / "crossings.parquet")
     unexplained = read_table(out / "unexplained.csv")
