@@ -264,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "report", parents=[common], help="run results -> per-source report (sources, crossings)"
     )
-    p.add_argument("input", type=Path, help="run folder ('run --out') or a match table")
+    p.add_argument("input", help="run folder ('run --out') or a match table")
     p.add_argument("--out", type=Path, required=True, help="folder for the tables and figure")
     p.add_argument("--tracks", type=Path, help="track summary of a match table's passes")
     p.add_argument(

@@ -1013,8 +1013,15 @@ def load_run(location: str | Path, tracks: str | Path | None = None) -> dict[str
         ``matches``, ``tracks`` (None when unknown), ``fit_config`` and
         ``inventories`` (names or files, as the run used them).
     """
+    from .storage import is_swift_url
     from .tableio import read_table, read_table_metadata
 
+    if is_swift_url(location):
+        raise InputError(
+            "the report reads a local run folder; fetch the run's catalogue/ and manifest.json "
+            "with 'oco2explore storage get' first",
+            path=location,
+        )
     path = Path(location)
     if path.is_dir():
         catalogue = path / "catalogue"
