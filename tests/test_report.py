@@ -13,6 +13,7 @@ from scipy.special import ndtri
 from oco2explore.cli import main
 from oco2explore.config import REAL_CORRELATED_ERROR_PPM, FitConfig
 from oco2explore.emission import SECONDS_PER_YEAR, ppm_per_kg_per_m2
+from oco2explore.geo import haversine_km
 from oco2explore.inventory import load_coco2
 from oco2explore.match import match_peaks
 from oco2explore.report import (
@@ -252,3 +253,22 @@ def test_plume_free_run_explains_nothing_away(plume_free_day: pd.DataFrame) -> N
     assert tables["unexplained"].empty
     assert not tables["crossings"]["detected"].any()
     assert (tables["sources"]["n_detected"] == 0).all()
+
+
+def test_unexplained_lists_unmatched_and_poorly_matched_peaks() -> None:
+    sites = load_coco2()
+    kendal = sites.set_index("source_id").loc["CoCO2_14613"]
+    lonely = _detection("far", 5, 900.0, 90.0) | {"latitude": -40.0, "longitude": 0.0}
+    lonely |= {"source_id": np.nan, "rank": pd.NA, "match_score": np.nan, "significance": 40.0}
+    poor = _detection("poor", 6, 900.0, 90.0) | {"source_id": "CoCO2_14613", "match_score": -8.0}
+    good = _detection("good", 7, 900.0, 90.0) | {"source_id": "CoCO2_14613"}
+    rejected = _detection("rejected", 8, 900.0, 90.0) | {"source_id": np.nan, "passed": False}
+    matches = pd.DataFrame([lonely, poor, good, rejected])
+    table = build_report(matches, sites, None)["unexplained"]
+    assert table["peak_id"].tolist() == ["poor", "far"]  # most significant first
+    assert table["rank1_source_id"].tolist() == ["CoCO2_14613", ""]
+    assert table["rank1_match_score"].iloc[0] == -8.0
+    far = table.iloc[1]
+    assert far["nearest_source_distance_km"] > 1000.0
+    d = float(table.iloc[0]["nearest_source_distance_km"])
+    assert d <= haversine_km(-26.2, 29.0, kendal["latitude"], kendal["longitude"]) + 1e-9
