@@ -120,7 +120,10 @@ class SourcesView:
         self.source_layer = points_layer("source")
         self.map.add(self.crossing_layer)
         self.map.add(self.source_layer)
+        # Map and figure join the page on the first refresh: a hidden tab costs the page
+        # nothing, and Leaflet sizes itself when drawn (a map drawn hidden stays blank).
         self.map_box = W.Box(layout=W.Layout(width="100%"))
+        self.figure_box = W.Box(layout=W.Layout(width="100%"))
         self._build_series()
         self.widget = W.VBox(
             [
@@ -138,7 +141,7 @@ class SourcesView:
                             ],
                             layout=W.Layout(width="48%"),
                         ),
-                        W.VBox([self.map_box, self.figure], layout=W.Layout(width="52%")),
+                        W.VBox([self.map_box, self.figure_box], layout=W.Layout(width="52%")),
                     ]
                 ),
             ]
@@ -214,6 +217,7 @@ class SourcesView:
         self.list.options = [(source_label(r), i) for i, r in self.shown.iterrows()]
         self.list.value = None
         self.map_box.children = [self.map]
+        self.figure_box.children = [self.figure]
         self.messages.show(f"source report: {len(self.shown)} of {len(self.sources)} sources")
 
     def _filter_changed(self, _: dict) -> None:
