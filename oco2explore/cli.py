@@ -199,7 +199,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     for path, reason in report.failed:
         print(f"failed: {path}: {reason}", file=sys.stderr)
+    if args.report is not None:
+        from .report import report_run
+
+        report_run(args.out, args.report)
     return EXIT_PARTIAL if report.failed else EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import report_run
+
+    report_run(args.input, args.out, tracks=args.tracks, profiles=not args.no_profiles)
+    return EXIT_OK
 
 
 def _store_and_key(location: str, args: argparse.Namespace) -> tuple[Any, str]:
@@ -332,9 +343,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="redo files already done")
     p.add_argument("--inventory", action="append", help="as for 'match'")
     p.add_argument("--swift-config", type=Path, help="JSON config in the seed's layout")
+    p.add_argument("--report", type=Path, metavar="DIR", help="then write the source report to DIR")
     add_config_options(p)
     add_config_options(p, MatchConfig, "--match-config")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "report", parents=[common], help="run results -> per-source report (sources, crossings)"
+    )
+    p.add_argument("input", help="run folder ('run --out') or a match table")
+    p.add_argument("--out", type=Path, required=True, help="folder for the tables and figure")
+    p.add_argument("--tracks", type=Path, help="track summary of a match table's passes")
+    p.add_argument(
+        "--no-profiles",
+        action="store_true",
+        help="compare with the annual inventory, not at the overpass month and hour",
+    )
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("storage", parents=[common], help="ls / put / get on the datasets store")
     p.add_argument("action", choices=sorted(_STORAGE_USAGE))

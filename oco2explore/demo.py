@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .report import report_lite_folder
 from .simulate import REGIONS, TRUTH_FILE, simulate
 
 log = logging.getLogger(__name__)
@@ -22,10 +23,12 @@ log = logging.getLogger(__name__)
 #: Environment variable overriding the cache folder.
 CACHE_ENV = "OCO2EXPLORE_CACHE"
 #: Demo parameters; change :data:`DEMO_VERSION` whenever the simulator's output changes.
-DEMO_VERSION = 3
+DEMO_VERSION = 4
 DEMO_SEED = 0
 DEMO_START = "2016-08-24"
 DEMO_DAYS = 16
+#: Folder of the demo's source report (CONTRACT §5), read by the explorer's Sources tab.
+REPORT_DIR = "report"
 
 
 def default_cache_dir() -> Path:
@@ -49,7 +52,8 @@ def demo_data_dir(cache_dir: str | Path | None = None) -> Path:
     -------
     Path
         ``<cache_dir>/demo-v<version>-seed<seed>``, holding ``oco2_LtCO2_*.nc4`` files
-        (one per day with a pass over a region) and ``truth.csv``.
+        (one per day with a pass over a region), ``truth.csv`` and the source report
+        of those files in ``report/`` (:func:`oco2explore.report.report_lite_folder`).
     """
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     target = cache / f"demo-v{DEMO_VERSION}-seed{DEMO_SEED}"
@@ -60,6 +64,7 @@ def demo_data_dir(cache_dir: str | Path | None = None) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=cache))
     try:
         simulate(tmp, days=DEMO_DAYS, seed=DEMO_SEED, start=DEMO_START, regions=list(REGIONS))
+        report_lite_folder(tmp, tmp / REPORT_DIR)
         try:
             os.rename(tmp, target)
         except OSError:

@@ -11,10 +11,14 @@ Output layout (keys relative to OUTPUT)::
     files/<input stem>/matches.parquet    its ranked candidate sources (CONTRACT §3)
     files/<input stem>/windows.parquet    soundings within ±half_width_km of each passed
                                           peak, with the column ``peak_id``
+    files/<input stem>/tracks.parquet     per-orbit track summary in 5 km bins (good soundings,
+                                          wind, noise: where a pass could have seen a plume,
+                                          :func:`oco2explore.report.track_summary`)
     files/<input stem>/done.json          marker, written last: input MD5, config hash, counts
     catalogue/peaks_YYYY-MM.parquet|.csv      all peaks of the month (every input file of it)
     catalogue/matches_YYYY-MM.parquet|.csv    their candidate sources
     catalogue/windows_YYYY-MM.parquet         their window soundings (for the app)
+    catalogue/tracks_YYYY-MM.parquet          the month's track summaries (for the report)
     manifest.json                         the run: inputs (size, MD5, status, reason),
                                           config and its hash, months and outputs
 
@@ -62,10 +66,11 @@ MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "oco2explore-run/1"
 STAGES = ("read", "scan", "match", "write")
 #: Per-file output tables, written before the marker.
-FILE_TABLES = ("peaks", "matches", "windows")
+FILE_TABLES = ("peaks", "matches", "windows", "tracks")
 #: Monthly catalogue tables and their formats.
 CATALOGUE_FORMATS = {"peaks": (".parquet", ".csv"), "matches": (".parquet", ".csv")}
 CATALOGUE_FORMATS["windows"] = (".parquet",)
+CATALOGUE_FORMATS["tracks"] = (".parquet",)
 
 
 @dataclass
@@ -231,6 +236,7 @@ def process_file(
     try:
         from .lite import read_lite
         from .match import match_peaks
+        from .report import track_summary
         from .scan import detect
 
         with tempfile.TemporaryDirectory(prefix="oco2explore-") as scratch:
@@ -241,6 +247,7 @@ def process_file(
             peaks = detect(soundings, config)
             passed = peaks[peaks["passed"].astype(bool)]
             windows = window_soundings(soundings, passed, config.half_width_km)
+            tracks = track_summary(soundings)
             lap("scan")
             matches = match_peaks(
                 peaks, _source_index(inventories), top_k=top_k, config=match_config
@@ -256,7 +263,7 @@ def process_file(
                 "inventories": list(inventories),
             }
             outputs = []
-            for name, table in zip(FILE_TABLES, (peaks, matches, windows), strict=True):
+            for name, table in zip(FILE_TABLES, (peaks, matches, windows, tracks), strict=True):
                 path = write_table(table, Path(scratch) / f"{name}.parquet", metadata=meta)
                 outputs.append(out_store.put(path, prefix + path.name).key)
             lap("write")
@@ -379,7 +386,10 @@ WORKER_TIMEOUT_S = 60.0
 
 
 def _open_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
-    """A Dask client on ``scheduler``, or on a new LocalCluster of ``workers`` processes."""
+    """A Dask client on ``scheduler``, or on a new LocalCluster of ``workers`` processes.
+
+    Not made the default scheduler: a run leaves dask's global configuration as it was.
+    """
     from dask.distributed import Client, LocalCluster
 
     if not log.isEnabledFor(logging.DEBUG):
@@ -388,7 +398,7 @@ def _open_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout="20s", set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise InputError(
@@ -412,7 +422,7 @@ def _open_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         dashboard_address=None,
         silence_logs=logging.WARNING,
     )
-    return Client(cluster), cluster
+    return Client(cluster, set_as_default=False), cluster
 
 
 def _run_files(
@@ -432,7 +442,7 @@ def _run_files(
         client.submit(job, inputs[key], pure=False, priority=inputs[key].size): key for key in todo
     }
     with tqdm(total=len(futures), desc="files", unit="file", disable=not progress) as bar:
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             key = futures[future]
             try:
                 yield future.result()

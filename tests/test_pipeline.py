@@ -104,7 +104,7 @@ def dask_cluster(folder: Path, n_workers: int = 2) -> Iterator[tuple[str, list]]
             for i in range(n_workers)
         ]
         procs += workers
-        with Client(address, timeout="30s") as client:
+        with Client(address, timeout="30s", set_as_default=False) as client:
             client.wait_for_workers(n_workers, timeout=60)
         yield address, workers
     finally:
@@ -216,7 +216,7 @@ def test_killed_worker_loses_nothing(reference, lite_dir, tmp_path):
                 report=run_pipeline(lite_dir, out, CONFIG, scheduler=address, progress=False)
             )
         )
-        with Client(address) as watcher:
+        with Client(address, set_as_default=False) as watcher:
             names = {a: w["name"] for a, w in watcher.scheduler_info()["workers"].items()}
             run.start()
             deadline = time.monotonic() + 60

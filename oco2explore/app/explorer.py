@@ -13,6 +13,7 @@ import contextlib
 import html
 import logging
 import os
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -567,6 +568,7 @@ class Explorer:
         basemap: bool = True,
     ) -> None:
         from .catalogue import CatalogueView
+        from .sources import SourcesView
 
         self.messages = Messages()
         self._started: str | None = None
@@ -582,8 +584,11 @@ class Explorer:
             self.catalogue = CatalogueView(
                 self.data, self.sources, self.messages, self.orbit.controls, self.open_peak, basemap
             )
-            self.tabs = W.Tab(children=[self.orbit.widget, self.catalogue.widget])
-            self.tabs.titles = ("Orbit", "Catalogue")
+            self.report = SourcesView(self.data, self.messages, self.open_peak, basemap)
+            self.tabs = W.Tab(
+                children=[self.orbit.widget, self.catalogue.widget, self.report.widget]
+            )
+            self.tabs.titles = ("Orbit", "Catalogue", "Sources")
             self.tabs.observe(self._tab_changed, "selected_index")
             self.widget.children = [*self.widget.children, self.tabs]
 
@@ -601,6 +606,9 @@ class Explorer:
         if change["new"] == 1:
             with self.messages.guard("catalogue"):
                 self.catalogue.refresh()
+        if change["new"] == 2:
+            with self.messages.guard("sources"):
+                self.report.refresh()
 
     def start(self, query: str | None = None) -> None:
         """Open the view of a deep link (the Voilà query string), else the default view.
@@ -620,6 +628,11 @@ class Explorer:
             self.orbit.open(view)
         if problems:
             self.messages.show("; ".join(problems), "warning")
+        source = urllib.parse.parse_qs(query).get("source")
+        if source:
+            self.tabs.selected_index = 2
+            with self.messages.guard("open source"):
+                self.report.select(source[-1])
         if os.environ.get(READY_ENV):
             Path(os.environ[READY_ENV]).touch()
 

@@ -17,7 +17,7 @@ import urllib.parse
 from ..config import FitConfig
 from ..errors import InputError
 
-VIEW_KEYS = ("file", "orbit", "centre")
+VIEW_KEYS = ("file", "orbit", "centre", "source")
 
 
 @dataclasses.dataclass(frozen=True)
