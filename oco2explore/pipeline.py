@@ -388,8 +388,19 @@ def _open_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         # the run's own messages, so keep only its warnings unless debugging.
         logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler:
+        from distributed.comm import parse_address, parse_host_port
+
+        try:  # before Client(): a half-made client would hang the interpreter's exit
+            scheme, where = parse_address(scheduler)
+            if scheme != "inproc":
+                parse_host_port(where)
+        except (ValueError, TypeError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise InputError(f"not a Dask scheduler address {scheduler!r}: {reason}") from None
         try:
-            client = Client(scheduler, timeout="20s")
+            # Not the process's default client: a failed connection must not leave dask's
+            # global scheduler set to a client that never started.
+            client = Client(scheduler, timeout="20s", set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise InputError(
@@ -413,7 +424,7 @@ def _open_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         dashboard_address=None,
         silence_logs=logging.WARNING,
     )
-    return Client(cluster), cluster
+    return Client(cluster, set_as_default=False), cluster
 
 
 def _run_files(
