@@ -398,9 +398,7 @@ def _open_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise InputError(f"not a Dask scheduler address {scheduler!r}: {reason}") from None
         try:
-            # Not the process's default client: a failed connection must not leave dask's
-            # global scheduler set to a client that never started.
-            client = Client(scheduler, timeout="20s", set_as_default=False)
+            client = Client(scheduler, timeout="20s")
         except (OSError, TimeoutError, ValueError, TypeError) as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             raise InputError(
@@ -424,7 +422,7 @@ def _open_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         dashboard_address=None,
         silence_logs=logging.WARNING,
     )
-    return Client(cluster, set_as_default=False), cluster
+    return Client(cluster), cluster
 
 
 def _run_files(
