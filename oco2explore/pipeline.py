@@ -397,6 +397,15 @@ def _open_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         # the run's own messages, so keep only its warnings unless debugging.
         logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler:
+        from distributed.comm import parse_address, parse_host_port
+
+        try:  # before Client(): a half-made client would hang the interpreter's exit
+            scheme, where = parse_address(scheduler)
+            if scheme != "inproc":
+                parse_host_port(where)
+        except (ValueError, TypeError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise InputError(f"not a Dask scheduler address {scheduler!r}: {reason}") from None
         try:
             client = Client(scheduler, timeout="20s", set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as exc:

@@ -297,7 +297,7 @@ def test_damaged_object_once_quarantined_is_not_called_missing(swift_server, tmp
 
 
 @pytest.mark.swift
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 def test_server_stopped_mid_upload_is_one_line_and_keeps_the_old_object(swift_server, tmp_path):
     store = _swift_store(swift_server, retries=1, starting_backoff=0.01)
     store.put_bytes(b"good version", "big.bin")
@@ -333,7 +333,7 @@ def test_server_stopped_mid_upload_is_one_line_and_keeps_the_old_object(swift_se
     )
     assert len(errors) == 1 and isinstance(errors[0], InputError), errors
     assert "\n" not in str(errors[0]) and "big.bin" in str(errors[0])
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # the restarted server may be slow on a loaded machine
     while True:
         try:
             assert store.get_bytes("big.bin") == b"good version"
