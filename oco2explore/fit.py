@@ -133,7 +133,7 @@ MAX_EVALUATIONS = 500
 #: Levenberg–Marquardt damping (relative to the scaled Gauss–Newton Hessian): first
 #: value, and the value past which no step lowers χ² any more (converged).
 DAMPING_START = 1e-3
-NEWTON_SWITCH = 1e-2
+NEWTON_SWITCH = 1e-1
 DAMPING_MAX = 1e16
 #: Ridge added to the unit-diagonal scaled normal equations, so a parameter without
 #: influence (a Gaussian that vanishes on every sounding) gets a finite solution.
@@ -690,6 +690,16 @@ def _solve(
     return _Solution(params, chi2, jac.T, success, message)
 
 
+def _line_chi2(t: NDArray, w: NDArray, y: NDArray) -> float:
+    """Weighted χ² of the best unbounded line ``m t + b`` through ``y``."""
+    wt, wy = w * t, w * y
+    s0, s1, s2 = float(w @ w), float(w @ wt), float(wt @ wt)
+    y0, y1 = float(w @ wy), float(wt @ wy)
+    return float(wy @ wy) - (y0 * (s2 * y0 - s1 * y1) + y1 * (s0 * y1 - s1 * y0)) / (
+        s0 * s2 - s1 * s1
+    )
+
+
 def _covariance(jac: NDArray) -> NDArray:
     """``(JᵀJ)⁻¹`` by SVD; NaN where the problem is singular."""
     if not np.isfinite(jac).all():
@@ -870,8 +880,7 @@ def _fit_core(
     result.delta_ppm_err = math.sqrt(delta_var) if delta_var >= 0 else math.nan
     result.center_km = center + shift
 
-    chi2_line, *_ = _line_projection(t, wr, yr, np.zeros((1, n)))
-    delta_chi2 = max(float(chi2_line) - chi2, 0.0)
+    delta_chi2 = max(_line_chi2(t, wr, yr) - chi2, 0.0)
     result.significance = delta_chi2 / chi2_red if chi2_red > 0 else 0.0
     if config.error_correlation_ppm is not None and error_km is not None and dof > 0:
         result.significance = _gls_significance(
@@ -882,16 +891,19 @@ def _fit_core(
     inner = np.abs(uc) <= 4.0 * sig
     model = m * t + b0 + gaussian(uc, amp, sig)
     yi, mi = yr[inner], model[inner]
-    ss_tot = float(((yi - yi.mean()) ** 2).sum()) if yi.size else 0.0
+    yc = yi - yi.mean() if yi.size else yi
+    ss_tot = float(yc @ yc)
     if yi.size > 2 and ss_tot > 0:
-        result.r2 = 1.0 - float(((yi - mi) ** 2).sum()) / ss_tot
+        res_i = yi - mi
+        result.r2 = 1.0 - float(res_i @ res_i) / ss_tot
         if np.ptp(mi) > 0:
-            result.r = float(np.corrcoef(yi, mi)[0, 1])
+            mc = mi - mi.mean()
+            result.r = float(yc @ mc) / math.sqrt(ss_tot * float(mc @ mc))
     near = np.abs(uc) <= 2.0 * sig
-    result.n_left = int((near & (uc < 0)).sum())
-    result.n_right = int((near & (uc > 0)).sum())
+    result.n_left = int(np.count_nonzero(near & (uc < 0)))
+    result.n_right = int(np.count_nonzero(near & (uc > 0)))
     left, right, outer_left, outer_right = (
-        int(((uc >= lo * sig) & (uc <= hi * sig)).sum()) for lo, hi in SUPPORT_INTERVALS
+        int(np.count_nonzero((uc >= lo * sig) & (uc <= hi * sig))) for lo, hi in SUPPORT_INTERVALS
     )
     result.support = min(left, right, max(outer_left, outer_right))
     result.success = sol.success
