@@ -14,24 +14,28 @@ Gaussian area ``A`` (ppm·km), width ``σ`` (km) and centre ``c`` (km, absolute
 How the fit works
 -----------------
 For fixed ``σ`` and ``c`` the model is linear in ``(m, b, A)``: their bounded
-least-squares solution is exact and cheap (:func:`_box_lstsq`: the interior
-solution, else the best of the box's faces). So the fit is a *variable
-projection*: χ² is minimised over the two nonlinear parameters only, with
-``(m, b, A)`` solved at every ``(σ, c)`` (:func:`_solve`). The start is the best
-point of a coarse grid over ``σ`` (log-spaced within the bounds) and ``c``
-(within ``center_shift_max_km`` of the requested centre), solved in closed form
-with ``A`` clipped to its bounds; from there a bounded Levenberg–Marquardt
-iteration on ``(σ, c)`` (Gauss–Newton Hessian of the full five-parameter problem
-with the free linear parameters eliminated, Marquardt scaling, a parameter on
-its bound held there while the gradient pushes it out) runs until a full
-Gauss–Newton step would lower χ² by less than :data:`FIT_RTOL` of it. This is
-robust (no bad local minimum from a poor start) and takes well under a
-millisecond per 200 km window; it reaches the same minima as the bounded
-five-parameter trust-region fit it replaced (:func:`scipy.optimize.least_squares`,
-compared on many windows in ``tests/test_fit.py``), about ten times faster.
-With ``sigma_start_km`` the fit instead starts from that width at the requested
-centre and refines the local minimum there (:mod:`oco2explore.scan` starts from
-each candidate, so a narrow plume is not traded for a broad neighbouring bump).
+least-squares solution is exact and cheap (:meth:`_Window.linear`: ``A`` clipped
+once the line is solved, or the best face of the box when the slope or intercept
+bounds bind, :func:`_box_lstsq`). So the fit is a *variable projection*: χ² is
+minimised over the two nonlinear parameters only, with ``(m, b, A)`` solved at
+every ``(σ, c)`` (:func:`_solve`). The start is the best point of a coarse grid
+over ``σ`` (log-spaced within the bounds) and ``c`` (within
+``center_shift_max_km`` of the requested centre), solved in closed form with
+``A`` clipped to its bounds. From there a bounded Levenberg–Marquardt iteration
+on ``(σ, c)`` runs on the five-parameter Hessian with the free linear parameters
+eliminated: the Gauss–Newton one while a step still lowers χ² by more than
+:data:`NEWTON_SWITCH` of it (the steps the former trust-region fit took, so it
+reaches the same minima), the exact one after that (quadratic convergence), until
+a Newton step would lower χ² by less than :data:`FIT_RTOL` of it. A parameter on
+its bound stays there while the gradient pushes it out. This is robust (no bad
+local minimum from a poor start) and takes under a millisecond per 200 km window,
+about four times less than the bounded five-parameter trust-region fit it
+replaced (:func:`scipy.optimize.least_squares`), which ``tests/test_fit.py``
+compares it with on ~470 simulated and real windows (``benchmarks/bench_fit.py``
+times both). With ``sigma_start_km`` the fit instead starts from that width at
+the requested centre and refines the local minimum there (:mod:`oco2explore.scan`
+starts from each candidate, so a narrow plume is not traded for a broad
+neighbouring bump).
 
 Statistics
 ----------
@@ -120,8 +124,8 @@ CHECK_ORDER = (
 )
 #: Relative distance to a σ bound at which σ counts as stuck on it.
 BOUND_TOLERANCE = 1e-3
-#: The fit has converged when a full Gauss–Newton step on (σ, centre) would lower χ² by
-#: less than this fraction of it: the parameters are then within ~√(FIT_RTOL·n) of their
+#: The fit has converged when a Newton step on (σ, centre) would lower χ² by less than
+#: this fraction of it: the parameters are then within ~√(FIT_RTOL·n) of their
 #: 1-σ errors of the minimum (n soundings), far closer than the former trust-region fit's
 #: tolerance of 1e-6 on χ², parameters and gradient.
 FIT_RTOL = 1e-12
@@ -133,8 +137,12 @@ MAX_EVALUATIONS = 500
 #: Levenberg–Marquardt damping (relative to the scaled Gauss–Newton Hessian): first
 #: value, and the value past which no step lowers χ² any more (converged).
 DAMPING_START = 1e-3
-NEWTON_SWITCH = 1e-1
 DAMPING_MAX = 1e16
+#: Gauss–Newton steps while a step lowers χ² by more than this fraction of it, then
+#: Newton steps (exact Hessian). Far from the minimum the Gauss–Newton steps follow the
+#: former trust-region fit: with Newton steps from the start, 3 of the ~470 compared
+#: windows (real Highveld, started at σ = 4 km) stopped in a nearer minimum of larger χ².
+NEWTON_SWITCH = 1e-1
 #: Ridge added to the unit-diagonal scaled normal equations, so a parameter without
 #: influence (a Gaussian that vanishes on every sounding) gets a finite solution.
 RIDGE = 1e-13
@@ -565,14 +573,16 @@ def _solve(
     Notes
     -----
     At every (σ, shift) the linear parameters are solved exactly within their bounds
-    (:meth:`_Window.linear`), so χ² is a function of (σ, shift) alone. Its Gauss–Newton
+    (:meth:`_Window.linear`), so χ² is a function of (σ, shift) alone. Its quadratic
     model is that of the five-parameter problem with the free linear parameters
     eliminated (:func:`_reduced`; the gradient needs no correction as they are
-    optimal). Levenberg–Marquardt steps with Marquardt scaling on that model
-    (:func:`_damped_step`), projected on the bounds, with a parameter on its bound held
-    there while the gradient pushes it out; the damping follows the gain ratio
-    (Nielsen's rule). Small algebra in Python floats: only the window's vectors go
-    through numpy.
+    optimal): with the Gauss–Newton Hessian ``JᵀJ`` while steps still lower χ² by more
+    than :data:`NEWTON_SWITCH`, then with the exact one (``JᵀJ + Σ rᵢ∇²rᵢ``, from the
+    moments ``Σ r w φ zᵏ``, k ≤ 4, of ``z = (t − shift)/σ``). Levenberg–Marquardt
+    steps with Marquardt scaling on that model (:func:`_damped_step`), projected on
+    the bounds, with a parameter on its bound held there while the gradient pushes it
+    out; the damping follows the gain ratio (Nielsen's rule). Small algebra in Python
+    floats: only the window's vectors go through numpy.
     """
     n = t.size
     n_par = 4 if lower[4] == upper[4] else 5
