@@ -84,6 +84,7 @@ None is off and reported with limit None.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import logging
 import math
@@ -423,11 +424,13 @@ class _Solution(NamedTuple):
     message: str
 
 
-def _faces(lower: NDArray, upper: NDArray) -> tuple[NDArray, NDArray]:
+@functools.lru_cache(maxsize=64)
+def _faces(lower: tuple[float, ...], upper: tuple[float, ...]) -> tuple[NDArray, NDArray]:
     """Faces of a box: which parameters sit on a bound there, and at which value.
 
     Every combination of free / on its lower / on its upper bound (finite bounds
-    only) for each parameter; the interior (all free) first.
+    only) for each parameter; the interior (all free) first. Read-only arrays,
+    cached: the scan fits many windows with the same bounds.
     """
     options = [
         [(False, 0.0)] + [(True, float(v)) for v in (lo, hi) if math.isfinite(v)]
@@ -436,6 +439,8 @@ def _faces(lower: NDArray, upper: NDArray) -> tuple[NDArray, NDArray]:
     combos = list(itertools.product(*options))
     on_bound = np.array([[f for f, _ in c] for c in combos], dtype=bool)
     value = np.array([[v for _, v in c] for c in combos])
+    on_bound.setflags(write=False)
+    value.setflags(write=False)
     return on_bound, value
 
 
@@ -477,7 +482,7 @@ class _Window:
         self.det = self.s0 * self.s2 - self.s1 * self.s1
         self.lower, self.upper = lower[:3], upper[:3]
         self.bounds = [float(v) for v in (*lower[:3], *upper[:3])]
-        self.faces = _faces(self.lower, self.upper)
+        self.faces = _faces(tuple(self.bounds[:3]), tuple(self.bounds[3:]))
 
     def linear(self, wphi: NDArray) -> tuple[list[float], list[bool]]:
         """Bounded least-squares (m, b, A) for the weighted Gaussian ``wphi``, and which
@@ -711,10 +716,11 @@ def _line_chi2(t: NDArray, w: NDArray, y: NDArray) -> float:
 
 
 def _covariance(jac: NDArray) -> NDArray:
-    """``(JᵀJ)⁻¹`` by SVD; NaN where the problem is singular."""
+    """``(JᵀJ)⁻¹`` by SVD of R (``J = QR``: J's V and singular values); NaN if singular."""
     if not np.isfinite(jac).all():
         return np.full((jac.shape[1], jac.shape[1]), np.nan)
-    _, sv, vt = np.linalg.svd(jac, full_matrices=False)
+    r = np.linalg.qr(jac, mode="r") if jac.shape[0] > jac.shape[1] else jac
+    _, sv, vt = np.linalg.svd(r, full_matrices=False)
     if sv.size == 0 or sv[-1] <= np.finfo(float).eps * max(jac.shape) * sv[0]:
         return np.full((jac.shape[1], jac.shape[1]), np.nan)
     return (vt.T / sv**2) @ vt
