@@ -475,7 +475,7 @@ class _Window:
     """Sums of one window for the bounded linear solution of (m, b, A) at any (σ, shift)."""
 
     def __init__(self, t: NDArray, w: NDArray, y: NDArray, lower: NDArray, upper: NDArray):
-        self.t, self.w = t, w
+        self.w = w
         self.wt, self.wy = w * t, w * y
         self.s0, self.s1, self.s2 = float(w @ w), float(w @ self.wt), float(self.wt @ self.wt)
         self.y0, self.y1 = float(w @ self.wy), float(self.wt @ self.wy)
@@ -485,8 +485,7 @@ class _Window:
         self.faces = _faces(tuple(self.bounds[:3]), tuple(self.bounds[3:]))
 
     def linear(self, wphi: NDArray) -> tuple[list[float], list[bool]]:
-        """Bounded least-squares (m, b, A) for the weighted Gaussian ``wphi``, and which
-        sit on a bound.
+        """Bounded least-squares (m, b, A) under the weighted Gaussian ``wphi``; which are bound.
 
         With (m, b) free the best bounded ``A`` is the unconstrained one clipped (χ² is
         quadratic in ``A`` once the line is solved, :func:`gaussian_on_line`); that is
@@ -510,10 +509,12 @@ class _Window:
         return beta.tolist(), fixed.tolist()
 
 
-def _reduced(hess: list[list[float]], grad: list[float], pivots: list[int], keep: list[int]):
-    """Gauss–Newton Hessian and gradient of ``keep`` with the ``pivots`` eliminated.
+def _reduced(
+    hess: list[list[float]], grad: list[float], pivots: list[int], keep: list[int]
+) -> tuple[list[list[float]], list[float]]:
+    """Hessian and gradient of the ``keep`` parameters with the ``pivots`` eliminated.
 
-    Gaussian elimination (the Schur complement of the pivots' block of ``JᵀJ``); a pivot
+    Gaussian elimination (the Schur complement of the pivots' block); a pivot
     whose column lies in the span of the earlier ones (relative size below
     :data:`RIDGE`) is skipped.
     """
@@ -618,7 +619,7 @@ def _solve(
     jac = np.empty((n_par, n))
     jac[0], jac[1] = win.wt, w
     success, message, negligible = False, "", False
-    use_newton = NEWTON_SWITCH >= 1.0
+    use_newton = False
     while True:
         zz = z * z
         jac[2] = wphi
@@ -662,7 +663,7 @@ def _solve(
         h_red = [[h_red[i][j] for j in free] for i in free]
         g_red = [g_red[i] for i in free]
         scale = [scale[i] for i in free]
-        newton = _damped_step(h_red, g_red, scale, 0.0) if free else [0.0] * 0
+        newton = _damped_step(h_red, g_red, scale, 0.0) if free else None
         if not free or (
             newton is not None
             and -sum(a * b for a, b in zip(g_red, newton, strict=True)) <= FIT_RTOL * chi2
