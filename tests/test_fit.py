@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from reference_fit import comparison_windows, reference_solver
 
 from oco2explore.config import FitConfig
 from oco2explore.fit import FitResult, fit_window, gaussian, gls_chi2, unresolved_factor
@@ -235,6 +236,62 @@ def test_never_raises_on_arbitrary_windows(x, data):
         assert not res.passed and res.message
 
 
+#: Uncertainties (ppm) across the whole floating-point range, and broken ones.
+EXTREME_UNCERTAINTY = (
+    st.floats(1e-300, 1e300)
+    | st.sampled_from([0.0, -1.0, 1e-308, 5e-324, 1e154, 1e155, 1e200, 1e308])
+    | st.just(np.nan)
+    | st.just(np.inf)
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(0, 80),
+    data=st.data(),
+    center=st.floats(allow_nan=True, allow_infinity=True),
+    rms=st.none() | st.floats(0.0, 1e300) | st.sampled_from([1e154, 1e200, 1e308]),
+    sigma_start=st.none() | st.floats(allow_nan=True, allow_infinity=True),
+    extra=st.integers(-5, 100),
+)
+def test_never_raises_on_arbitrary_input(n, data, center, rms, sigma_start, extra):
+    # Issue #14: uncertainties above ~1e154 raised ZeroDivisionError, an
+    # error_correlation_ppm of 1e200 OverflowError.
+    finite_or_not = st.floats(allow_nan=True, allow_infinity=True, width=64)
+    x = data.draw(arrays(np.float64, n, elements=st.floats(-150, 150) | finite_or_not))
+    y = data.draw(arrays(np.float64, n, elements=st.floats(390, 410) | finite_or_not))
+    u = data.draw(st.none() | arrays(np.float64, n, elements=EXTREME_UNCERTAINTY))
+    e = data.draw(st.none() | arrays(np.float64, n, elements=finite_or_not))
+    config = FitConfig(error_correlation_ppm=rms, center_shift_max_km=data.draw(st.floats(0, 99)))
+    if not math.isfinite(center) or abs(center) > 200:
+        center = 0.0 if data.draw(st.booleans()) else center
+    res = fit_window(x, y, center, config, u, sigma_start, extra, e)
+    assert isinstance(res, FitResult)
+    assert res.passed in (True, False)
+    assert res.passed == (res.reject_reason == "")
+    if not res.success:
+        assert not res.passed and res.reject_reason == "fit" and res.message
+
+
+@pytest.mark.parametrize(
+    ("uncertainty", "rms", "message"),
+    [
+        (1e200, None, "uncertainty values out of range"),
+        (1e-200, None, "uncertainty values out of range"),
+        (0.5, 1e200, "numerical failure"),
+    ],
+)
+def test_extreme_values_fail_with_a_reason(uncertainty, rms, message):
+    y = plume(X) + np.random.default_rng(0).normal(0.0, 0.5, X.size)
+    config = FitConfig(error_correlation_ppm=rms)
+    res = fit_window(X, y, 0.0, config, uncertainty=np.full(X.size, uncertainty))
+    assert not res.success and res.reject_reason == "fit"
+    assert message in res.message
+    assert res.n_soundings == X.size and math.isnan(res.amplitude)
+    # 1e154 still fits: its weights 1e-308 are tiny but representable.
+    assert fit_window(X, y, 0.0, uncertainty=np.full(X.size, 1e150)).success
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     center=st.floats(-20, 20),
@@ -337,3 +394,78 @@ def test_correlated_noise_bumps_pass_the_white_statistic_not_the_gls_one(seed):
     gls = detect(table)
     assert white["passed"].sum() >= 1  # same threshold (25), white statistic: false peaks
     assert not gls["passed"].any()
+
+
+#: Relative χ² by which the former fit may stop above the minimum (its ftol, 1e-6).
+REFERENCE_FTOL = 1e-6
+
+
+def within(new, old, rel, floor, err=np.nan):
+    """|new − old| ≤ max(rel·|old|, floor, err/20); NaN errors add nothing."""
+    limit = max(rel * abs(old), floor, err / 20.0 if np.isfinite(err) else 0.0)
+    return abs(new - old) <= limit
+
+
+@pytest.fixture(scope="module")
+def compared(real_data):
+    """(window, new fit, former fit) on every window of ``comparison_windows``."""
+    out = []
+    for window in comparison_windows(real_data):
+        new = window.fit()
+        with reference_solver():
+            old = window.fit()
+        out.append((window, new, old))
+    return out
+
+
+def test_the_windows_cover_what_the_fit_meets(compared):
+    reasons = pd.Series([old.reject_reason or "passed" for _, _, old in compared])
+    assert len(compared) >= 400
+    counts = reasons.value_counts()
+    for reason in ("passed", "amplitude_min", "sigma_min_km", "sigma_max_km", "min_support"):
+        assert counts.get(reason, 0) >= 10, reason
+    labels = {w.label.split(",")[0] for w, _, _ in compared}
+    assert {"real Highveld", "real California", "real plume-free segment_5700_6400km"} <= labels
+
+
+def test_the_new_fit_never_stops_at_a_larger_chi2_than_the_former(compared):
+    for window, new, old in compared:
+        assert new.success == old.success, window.label
+        if not old.success:
+            assert new.message == old.message
+            continue
+        c_new, c_old = window.chi2(new), window.chi2(old)
+        assert c_new <= c_old * (1.0 + 1e-9) + 1e-12, (window.label, window.center_km)
+
+
+def test_the_new_fit_agrees_with_the_former_at_the_same_minimum(compared):
+    """Same verdict, and Δ, σ, centre, significance and errors within tight tolerances.
+
+    Where the former fit stopped at a χ² more than its tolerance above the new one it
+    did not converge (the new fit is then better, see the test above) and may differ.
+    Tolerances: Δ within 1 % or 0.01 ppm, σ within 1 % or 0.05 km, the centre within
+    0.05 km (each or 1/20 of its 1-σ error: a window with few soundings determines
+    its parameters poorly), the significance within 1 % or 0.01, the 1-σ errors of Δ
+    and σ within 2 % where they are smaller than the values. With A on its floor (no
+    enhancement) χ² does not depend on σ and the centre: only the verdict is compared,
+    as where the covariance is singular.
+    """
+    same = 0
+    for window, new, old in compared:
+        c_new, c_old = window.chi2(new), window.chi2(old)
+        if not old.success or c_old > c_new * (1.0 + REFERENCE_FTOL):
+            continue
+        same += 1
+        where = (window.label, window.center_km)
+        assert (new.passed, new.reject_reason) == (old.passed, old.reject_reason), where
+        if old.reject_reason == "amplitude_min" or not np.isfinite(old.delta_ppm_err):
+            continue
+        assert within(new.delta_ppm, old.delta_ppm, 0.01, 0.01, old.delta_ppm_err), where
+        assert within(new.sigma_km, old.sigma_km, 0.01, 0.05, old.sigma_km_err), where
+        assert within(new.center_km, old.center_km, 0.0, 0.05, old.center_km_err), where
+        assert within(new.significance, old.significance, 0.01, 0.01), where
+        if old.delta_ppm_err < abs(old.delta_ppm) and old.sigma_km_err < old.sigma_km:
+            assert within(new.delta_ppm_err, old.delta_ppm_err, 0.02, 0.0), where
+            assert within(new.sigma_km_err, old.sigma_km_err, 0.02, 0.0), where
+    fitted = sum(old.success for _, _, old in compared)
+    assert same >= 0.95 * fitted
