@@ -237,6 +237,14 @@ def test_never_raises_on_arbitrary_windows(x, data):
 
 
 #: Uncertainties (ppm) across the whole floating-point range, and broken ones.
+def _unchecked(config: FitConfig, **changes: object) -> FitConfig:
+    """A configuration holding values FitConfig refuses (e.g. a 1e200 ppm correlated error):
+    fit_window must fail with a reason on them too, whoever built the object."""
+    for name, value in changes.items():
+        object.__setattr__(config, name, value)
+    return config
+
+
 EXTREME_UNCERTAINTY = (
     st.floats(1e-300, 1e300)
     | st.sampled_from([0.0, -1.0, 1e-308, 5e-324, 1e154, 1e155, 1e200, 1e308])
@@ -262,7 +270,9 @@ def test_never_raises_on_arbitrary_input(n, data, center, rms, sigma_start, extr
     y = data.draw(arrays(np.float64, n, elements=st.floats(390, 410) | finite_or_not))
     u = data.draw(st.none() | arrays(np.float64, n, elements=EXTREME_UNCERTAINTY))
     e = data.draw(st.none() | arrays(np.float64, n, elements=finite_or_not))
-    config = FitConfig(error_correlation_ppm=rms, center_shift_max_km=data.draw(st.floats(0, 99)))
+    config = _unchecked(
+        FitConfig(center_shift_max_km=data.draw(st.floats(0, 99))), error_correlation_ppm=rms
+    )
     if not math.isfinite(center) or abs(center) > 200:
         center = 0.0 if data.draw(st.booleans()) else center
     res = fit_window(x, y, center, config, u, sigma_start, extra, e)
@@ -283,7 +293,7 @@ def test_never_raises_on_arbitrary_input(n, data, center, rms, sigma_start, extr
 )
 def test_extreme_values_fail_with_a_reason(uncertainty, rms, message):
     y = plume(X) + np.random.default_rng(0).normal(0.0, 0.5, X.size)
-    config = FitConfig(error_correlation_ppm=rms)
+    config = _unchecked(FitConfig(), error_correlation_ppm=rms)
     res = fit_window(X, y, 0.0, config, uncertainty=np.full(X.size, uncertainty))
     assert not res.success and res.reject_reason == "fit"
     assert message in res.message

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -109,12 +109,7 @@ def test_fit_window_never_raises_on_arbitrary_arrays(data, n, config):
     _fit_any(data, n, config, reader_uncertainty)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="fit.py (being rewritten by det-fit): uncertainties above ~1e154 ppm square to "
-    "inf and np.average raises ZeroDivisionError; the readers refuse them (> 1000 ppm)",
-)
-@settings(max_examples=10, deadline=None, phases=[Phase.generate])  # no shrinking of a known bug
+@settings(max_examples=25, deadline=None)
 @given(data=st.data(), n=st.integers(8, 100), config=configs)
 def test_fit_window_never_raises_even_on_absurd_uncertainties(data, n, config):
     xco2 = data.draw(arrays(np.float64, n, elements=st.floats(380.0, 420.0)))
