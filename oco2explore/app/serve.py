@@ -14,8 +14,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
