@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from voila_browser import (
+from .voila_browser import (
     BINDER_PAGE,
     api_kernels,
     close_page,
