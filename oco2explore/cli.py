@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import logging
 import sys
-import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
-from .config import FitConfig
+from .config import ConfigFields, FitConfig, MatchConfig, field_kind, option_name
 from .errors import InputError, SchemaError
 
 log = logging.getLogger("oco2explore")
@@ -24,6 +25,9 @@ log = logging.getLogger("oco2explore")
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
+#: Days ``simulate`` accepts: nanosecond timestamps end in 2262; OCO-2 launched in 2014.
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(2200, 12, 31)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,29 +37,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-# --- the one parameter object on the command line -------------------------------------------
+# --- the parameter objects on the command line ----------------------------------------------
 
 
-def _field_type(field: dataclasses.Field) -> type:
-    hint = typing.get_type_hints(FitConfig)[field.name]
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        return args[0]
-    return hint
+def add_config_options(
+    parser: argparse.ArgumentParser, cls: type[ConfigFields] = FitConfig, flag: str = "--config"
+) -> None:
+    """Add ``flag FILE.json`` and one ``--<field>`` option per field of ``cls``.
 
-
-def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--config FIT.json`` and one ``--<field>`` option per :class:`FitConfig` field."""
+    The values stay text here; :meth:`ConfigFields.from_strings` parses and checks them,
+    as it does for the explorer's links.
+    """
     group = parser.add_argument_group(
-        "fit parameters", "override the defaults or --config; 'none' switches a threshold off"
+        f"{cls.KIND} parameters", "override the defaults or the JSON file; 'none' switches off"
     )
-    group.add_argument("--config", type=Path, help="JSON file with fit parameters")
-    defaults = FitConfig()
-    for field in dataclasses.fields(FitConfig):
-        kind = _field_type(field)
+    group.add_argument(flag, type=Path, help=f"JSON file with {cls.KIND} parameters")
+    defaults = cls()
+    for field in dataclasses.fields(cls):
+        kind, _optional = field_kind(cls, field.name)
         group.add_argument(
-            "--" + field.name.replace("_", "-"),
-            dest=f"cfg_{field.name}",
+            option_name(field.name),
+            dest=f"{cls.KIND}_{field.name}",
             type=str,
             default=None,
             metavar=kind.__name__.upper(),
@@ -63,36 +65,53 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def _parse_bool(raw: str) -> bool:
-    """``true/yes/on/1`` or ``false/no/off/0`` (any case)."""
-    value = raw.strip().lower()
-    if value in ("true", "yes", "on", "1"):
-        return True
-    if value in ("false", "no", "off", "0"):
-        return False
-    raise ValueError(raw)
+def _config(args: argparse.Namespace, cls: type[ConfigFields], flag: str) -> Any:
+    """The ``cls`` given by its JSON file (``flag``) and the per-field options."""
+    file = getattr(args, flag.lstrip("-").replace("-", "_"), None)
+    base = cls.from_json(file) if file else cls()
+    given = {
+        f.name: getattr(args, f"{cls.KIND}_{f.name}")
+        for f in dataclasses.fields(cls)
+        if getattr(args, f"{cls.KIND}_{f.name}", None) is not None
+    }
+    return cls.from_strings(given, base=base)
 
 
 def config_from_args(args: argparse.Namespace) -> FitConfig:
     """The :class:`FitConfig` given by ``--config`` and the per-field options."""
-    config = FitConfig.from_json(args.config) if args.config else FitConfig()
-    hints = typing.get_type_hints(FitConfig)
-    changes = {}
-    for field in dataclasses.fields(FitConfig):
-        raw = getattr(args, f"cfg_{field.name}", None)
-        if raw is None:
-            continue
-        optional = type(None) in typing.get_args(hints[field.name])
-        if optional and raw.lower() == "none":
-            changes[field.name] = None
-            continue
-        kind = _field_type(field)
+    return _config(args, FitConfig, "--config")
+
+
+def match_config_from_args(args: argparse.Namespace) -> MatchConfig:
+    """The :class:`MatchConfig` given by ``--match-config`` and the per-field options."""
+    return _config(args, MatchConfig, "--match-config")
+
+
+def _bounded_int(lo: int, hi: int | None = None) -> Callable[[str], int]:
+    """argparse type: an integer in ``[lo, hi]``."""
+
+    def parse(raw: str) -> int:
         try:
-            changes[field.name] = _parse_bool(raw) if kind is bool else kind(raw)
-        except ValueError as exc:
-            opt = "--" + field.name.replace("_", "-")
-            raise InputError(f"{opt} expects {kind.__name__}, got {raw!r}") from exc
-    return config.replace(**changes) if changes else config
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expects an integer, got {raw!r}") from None
+        if value < lo or (hi is not None and value > hi):
+            where = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+            raise argparse.ArgumentTypeError(f"must be {where}, got {value}")
+        return value
+
+    return parse
+
+
+def _day(raw: str) -> str:
+    """argparse type: a day ``YYYY-MM-DD`` within the range of nanosecond times."""
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a day YYYY-MM-DD, got {raw!r}") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(f"must be between {FIRST_DAY} and {LAST_DAY}, got {raw}")
+    return raw
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -126,8 +145,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
+    from .readers import read_soundings
     from .scan import detect
-    from .soundings import read_soundings
     from .tableio import table_suffix, write_table
 
     table_suffix(args.out)
@@ -143,13 +162,14 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
 def _cmd_match(args: argparse.Namespace) -> int:
     from .inventory import load_inventories
-    from .match import MatchConfig, match_peaks
-    from .tableio import read_table, read_table_metadata, table_suffix, write_table
+    from .match import match_peaks
+    from .readers import read_peaks
+    from .tableio import read_table_metadata, table_suffix, write_table
 
     table_suffix(args.out)
-    peaks = read_table(args.peaks)
+    config = match_config_from_args(args)
+    peaks = read_peaks(args.peaks)
     sources = load_inventories(args.inventory or ["coco2"])
-    config = MatchConfig()
     try:
         matched = match_peaks(peaks, sources, top_k=args.top_k, config=config)
     except SchemaError as exc:  # name the file the bad peak table came from
@@ -169,6 +189,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         args.input,
         args.out,
         config=config_from_args(args),
+        match_config=match_config_from_args(args),
         scheduler=args.scheduler,
         workers=args.workers,
         force=args.force,
@@ -181,10 +202,72 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if report.failed else EXIT_OK
 
 
-def _cmd_storage(args: argparse.Namespace) -> int:
-    from .storage import storage_command
+def _store_and_key(location: str, args: argparse.Namespace) -> tuple[Any, str]:
+    """The store and key of a path as typed: ``swift://container/key`` or a key in ``--store``."""
+    from .storage import is_swift_url, open_store, split_swift_url
 
-    return storage_command(args)
+    if is_swift_url(location):
+        container, key = split_swift_url(location)
+        return open_store(f"swift://{container}", swift_config=args.swift_config), key
+    return open_store(args.store, swift_config=args.swift_config), location
+
+
+def _cmd_storage(args: argparse.Namespace) -> int:
+    from .storage import get_tree, put_tree
+
+    paths = list(args.paths)
+    least, most, usage = _STORAGE_USAGE[args.action]
+    if not least <= len(paths) <= most:
+        raise InputError(f"usage: oco2explore storage {usage}")
+    if args.action == "ls":
+        store, prefix = _store_and_key(paths[0] if paths else "", args)
+        for info in store.list_info(prefix):
+            print(f"{info.size:>12d}  {info.key}")
+    elif args.action == "put":
+        local = Path(paths[0])
+        store, key = _store_and_key(paths[1] if len(paths) > 1 else "", args)
+        if key.endswith("/") or not key:  # into a folder, as cp and aws s3 cp do
+            key += local.name
+        for done in put_tree(store, local, key):
+            print(done)
+    elif args.action == "get":
+        store, key = _store_and_key(paths[0], args)
+        for path in get_tree(store, key, Path(paths[1]) if len(paths) > 1 else None):
+            print(path)
+    elif args.action == "url":
+        store, key = _store_and_key(paths[0], args)
+        print(store.url(key))
+    else:
+        store, key = _store_and_key(paths[0], args)
+        store.delete(key)
+    return EXIT_OK
+
+
+#: ``storage`` actions: fewest and most paths, usage line.
+_STORAGE_USAGE = {
+    "ls": (0, 1, "ls [PREFIX | swift://CONTAINER/PREFIX]"),
+    "put": (1, 2, "put LOCAL [KEY | swift://CONTAINER/KEY | swift://CONTAINER/PREFIX/]"),
+    "get": (1, 2, "get KEY|swift://CONTAINER/KEY [LOCAL]"),
+    "rm": (1, 1, "rm KEY|swift://CONTAINER/KEY"),
+    "url": (1, 1, "url KEY|swift://CONTAINER/KEY"),
+}
+
+
+def _cmd_nasa(args: argparse.Namespace) -> int:
+    from .nasa import download_lite
+
+    for key in download_lite(
+        args.start,
+        args.end,
+        args.out,
+        collection=args.collection,
+        version=args.collection_version,
+        bbox=args.bbox,
+        progress=not args.quiet,
+        swift_config=args.swift_config,
+    ):
+        print(key)
+    return EXIT_OK
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
@@ -213,9 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
         "simulate", parents=[common], help="write simulated OCO-2 Lite files + truth"
     )
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--days", type=int, default=1, help="number of days (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--start", default="2016-08-31", help="first day, YYYY-MM-DD")
+    p.add_argument("--days", type=_bounded_int(1), default=1, help="number of days (default 1)")
+    p.add_argument("--seed", type=_bounded_int(0), default=0, help="random seed (default 0)")
+    p.add_argument("--start", type=_day, default="2016-08-31", help="first day, YYYY-MM-DD")
     p.add_argument(
         "--region", action="append", help="simulate only passes over this region (repeatable)"
     )
@@ -241,46 +324,63 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="inventory name (coco2, ...) or source-table file; repeatable (default coco2)",
     )
-    p.add_argument("--top-k", type=int, default=5, help="candidates per peak (default 5)")
+    p.add_argument(
+        "--top-k", type=_bounded_int(1), default=5, help="candidates per peak (default 5)"
+    )
     p.add_argument("--out", type=Path, required=True, help="match table (.parquet or .csv)")
+    add_config_options(p, MatchConfig, "--match-config")
     p.set_defaults(func=_cmd_match)
 
     p = sub.add_parser("run", parents=[common], help="the whole batch on Dask, resumable")
     p.add_argument("input", help="folder or swift://container/prefix of Lite files")
     p.add_argument("--out", required=True, help="folder or swift://container/prefix")
     p.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:port)")
-    p.add_argument("--workers", type=int, help="local workers (default: one per core)")
+    p.add_argument("--workers", type=_bounded_int(1), help="local workers (default: one per core)")
     p.add_argument("--force", action="store_true", help="redo files already done")
     p.add_argument("--inventory", action="append", help="as for 'match'")
     p.add_argument("--swift-config", type=Path, help="JSON config in the seed's layout")
     add_config_options(p)
+    add_config_options(p, MatchConfig, "--match-config")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("storage", parents=[common], help="ls / put / get on the datasets store")
-    p.add_argument("action", choices=["ls", "put", "get", "rm", "url", "nasa"])
+    p.add_argument("action", choices=sorted(_STORAGE_USAGE))
     p.add_argument(
         "paths",
         nargs="*",
-        help="ls [PREFIX] | put LOCAL [KEY] | get KEY [LOCAL] | rm KEY | url KEY (public URL)"
-        " | nasa START [END] (download Lite files from NASA GES DISC, days YYYY-MM-DD)",
+        help=" | ".join(usage for _lo, _hi, usage in _STORAGE_USAGE.values())
+        + " (keys are relative to --store; swift:// URLs name their own container)",
     )
     p.add_argument("--store", default=".", help="folder or swift://container[/prefix] (default: .)")
     p.add_argument("--swift-config", type=Path, help="JSON config in the seed's layout")
-    p.add_argument(
-        "--collection", default="OCO2_L2_Lite_FP", help="nasa: OCO2_L2_Lite_FP or OCO3_L2_Lite_FP"
-    )
-    p.add_argument("--collection-version", help="nasa: collection version, e.g. 11.1r")
-    p.add_argument("--bbox", help="nasa: only days crossing it, --bbox=W,S,E,N (deg)")
     p.set_defaults(func=_cmd_storage)
+
+    p = sub.add_parser(
+        "nasa", parents=[common], help="download Lite files from NASA GES DISC into a store"
+    )
+    p.add_argument("start", help="first day, YYYY-MM-DD")
+    p.add_argument("end", nargs="?", help="last day, YYYY-MM-DD (default: start)")
+    p.add_argument("--out", default=".", help="folder or swift://container[/prefix] (default: .)")
+    p.add_argument("--swift-config", type=Path, help="JSON config in the seed's layout")
+    p.add_argument(
+        "--collection", default="OCO2_L2_Lite_FP", help="OCO2_L2_Lite_FP or OCO3_L2_Lite_FP"
+    )
+    p.add_argument("--collection-version", help="collection version, e.g. 11.1r")
+    p.add_argument("--bbox", help="only days crossing it, --bbox=W,S,E,N (deg)")
+    p.set_defaults(func=_cmd_nasa)
 
     p = sub.add_parser("app", parents=[common], help="serve the Voila explorer")
     p.add_argument("--data", help="folder or swift://container/prefix (default: demo data)")
-    p.add_argument("--port", type=int, default=8866, help="port, 1-65535 (default 8866)")
+    p.add_argument(
+        "--port", type=_bounded_int(1, 65535), default=8866, help="port, 1-65535 (default 8866)"
+    )
     p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--pool-size", type=int, default=2, help="preheated kernels (default 2)")
+    p.add_argument(
+        "--pool-size", type=_bounded_int(0, 64), default=2, help="preheated kernels (default 2)"
+    )
     p.add_argument(
         "--cull-idle",
-        type=int,
+        type=_bounded_int(0, 10**7),
         default=600,
         help="shut down kernels idle without a page for this many s (default 600, 0: never)",
     )
@@ -299,6 +399,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except InputError as exc:
         print(f"oco2explore {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # a write or read the library did not name: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+        print(f"oco2explore {args.command}: error: {where}{reason}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("oco2explore: interrupted", file=sys.stderr)

@@ -14,9 +14,14 @@ import dataclasses
 import hashlib
 import json
 import math
+import types
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .errors import InputError
 
@@ -26,10 +31,196 @@ QUALITY_POLICIES = ("good", "all")
 #: ``oco2explore/simulate.py``, whose real-like noise uses them).
 REAL_CORRELATED_ERROR_PPM = 0.28
 REAL_CORRELATION_KM = 3.5
+#: Largest correlated XCO2 error accepted, ppm: real OCO-2 errors are below 1 ppm, and far
+#: larger values overflow the generalised least squares (cause 11 of issue #14).
+MAX_CORRELATED_ERROR_PPM = 10.0
+#: Longest fit window accepted, km: a quarter of an orbit.
+MAX_HALF_WIDTH_KM = 10_000.0
+
+
+def field_kind(cls: type, name: str) -> tuple[type, bool]:
+    """(base type, optional?) of the field ``name`` of the dataclass ``cls``.
+
+    ``float | None`` gives ``(float, True)``; ``int`` gives ``(int, False)``.
+    """
+    hint = typing.get_type_hints(cls)[name]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    optional = type(None) in typing.get_args(hint)
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return args[0], optional
+    return hint, optional
+
+
+def option_name(name: str) -> str:
+    """The command-line option of a parameter: ``r2_min`` -> ``--r2-min``."""
+    return "--" + name.replace("_", "-")
+
+
+def _parse_bool(raw: str) -> bool:
+    """``true/yes/on/1`` or ``false/no/off/0`` (any case)."""
+    value = raw.strip().lower()
+    if value in ("true", "yes", "on", "1"):
+        return True
+    if value in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(raw)
+
+
+class ConfigFields:
+    """Typed, validated parameter dataclass: one set of checks for code, JSON, options and links.
+
+    A subclass is a frozen dataclass whose fields are annotated ``float``, ``int``, ``bool``
+    or ``str``, optionally ``| None``. :meth:`check_fields` (called by its
+    ``__post_init__``) refuses NaN, infinities, booleans for numbers, non-integral
+    numbers for integers and strings for numbers, whatever the source, so a new field
+    is checked as soon as it is declared; the subclass adds its range checks.
+    """
+
+    #: Word naming the parameters in messages ("fit", "match").
+    KIND = "configuration"
+
+    def check_fields(self) -> None:
+        """Check every field against its annotation; integers of float fields become floats.
+
+        Raises
+        ------
+        InputError
+            One line naming every field of the wrong type.
+        """
+        problems = []
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            kind, optional = field_kind(type(self), f.name)
+            value = getattr(self, f.name)
+            if value is None:
+                if not optional:
+                    problems.append(f"{f.name} must not be None")
+                continue
+            is_bool = isinstance(value, (bool, np.bool_))
+            if kind is bool:
+                ok, value = is_bool, bool(value) if is_bool else value
+            elif kind is int:
+                ok = isinstance(value, (int, np.integer)) and not is_bool
+                value = int(value) if ok else value
+            elif kind is float:
+                ok = isinstance(value, (int, float, np.integer, np.floating)) and not is_bool
+                if ok and not math.isfinite(value):
+                    problems.append(f"{f.name} must be finite, got {value!r}")
+                    continue
+                value = float(value) if ok else value
+            else:
+                ok = isinstance(value, kind)
+            if not ok:
+                expected = {int: "an integer", float: "a number", bool: "true or false"}
+                problems.append(
+                    f"{f.name} must be {expected.get(kind, kind.__name__)}, got {value!r}"
+                )
+                continue
+            object.__setattr__(self, f.name, value)
+        if problems:
+            raise InputError(f"invalid {self.KIND} configuration: " + "; ".join(problems))
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form, recorded with every output."""
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str | Path | None = None) -> Any:
+        """Build from a dict; unknown keys or bad values are an :class:`InputError` naming them."""
+        if not isinstance(data, Mapping):
+            raise InputError(
+                f"{cls.KIND} configuration must be a JSON object, got {type(data).__name__}",
+                path=source,
+            )
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(map(str, data)) - names)
+        if unknown:
+            raise InputError(f"unknown {cls.KIND} parameter(s): {', '.join(unknown)}", path=source)
+        try:
+            return cls(**data)
+        except InputError as exc:
+            raise InputError(exc.reason, path=source) from None
+
+    @classmethod
+    def from_json(cls, path: str | Path, key: str | None = None) -> Any:
+        """Read a configuration written by :meth:`to_json` (or any subset of fields).
+
+        Parameters
+        ----------
+        path : str or Path
+            JSON file: the fields, or an object holding them under ``key``
+            (``fit_config`` for :class:`FitConfig`, as peak tables record it).
+        key : str, optional
+            That key; ``<KIND>_config`` by default.
+        """
+        path = Path(path)
+        key = key or f"{cls.KIND}_config"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise InputError(f"cannot read {cls.KIND} configuration: {reason}", path=path) from None
+        if isinstance(data, dict) and key in data:
+            data = data[key]
+        return cls.from_dict(data, source=path)
+
+    @classmethod
+    def from_strings(
+        cls, values: Mapping[str, str], base: Any = None, source: str | Path | None = None
+    ) -> Any:
+        """``base`` (defaults when None) with fields given as text, as typed by a user.
+
+        Used alike by the command line (``--<field> VALUE``), the explorer's links
+        (``?field=value``) and any script. ``none`` switches an optional field off;
+        booleans are ``true/yes/on/1`` or ``false/no/off/0``.
+
+        Raises
+        ------
+        InputError
+            An unknown field or a value that is not of the field's type or range,
+            named as its command-line option (``--r2-min expects float, got 'x'``).
+        """
+        base = cls() if base is None else base
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise InputError(f"unknown {cls.KIND} parameter(s): {', '.join(unknown)}", path=source)
+        changes: dict[str, Any] = {}
+        for name, raw in values.items():
+            kind, optional = field_kind(cls, name)
+            text = str(raw).strip()
+            if optional and text.lower() == "none":
+                changes[name] = None
+                continue
+            try:
+                value = _parse_bool(text) if kind is bool else kind(text)
+            except ValueError:
+                raise InputError(
+                    f"{option_name(name)} expects {kind.__name__}, got {raw!r}", path=source
+                ) from None
+            if kind is float and not math.isfinite(value):
+                raise InputError(f"{option_name(name)} must be finite, got {raw!r}", path=source)
+            changes[name] = value
+        try:
+            return base.replace(**changes) if changes else base
+        except InputError as exc:
+            raise InputError(exc.reason, path=source) from None
+
+    def to_json(self) -> str:
+        """JSON text of :meth:`to_dict`."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    def digest(self) -> str:
+        """Short stable hash of the configuration (12 hex digits), for manifests."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
-class FitConfig:
+class FitConfig(ConfigFields):
     """Bounds and thresholds of the Gaussian-plus-line plume fit.
 
     Every threshold can be switched off with ``None``.
@@ -125,10 +316,13 @@ class FitConfig:
     error_correlation_ppm: float | None = REAL_CORRELATED_ERROR_PPM
     error_correlation_km: float = REAL_CORRELATION_KM
 
+    KIND = "fit"
+
     def __post_init__(self) -> None:
+        self.check_fields()
         problems = []
-        if not self.half_width_km > 0:
-            problems.append("half_width_km must be > 0")
+        if not 0 < self.half_width_km <= MAX_HALF_WIDTH_KM:
+            problems.append(f"need 0 < half_width_km <= {MAX_HALF_WIDTH_KM:g}")
         if not 0 < self.sigma_min_km < self.sigma_max_km:
             problems.append("need 0 < sigma_min_km < sigma_max_km")
         if not self.amplitude_min < self.amplitude_max:
@@ -146,8 +340,15 @@ class FitConfig:
             problems.append(f"quality must be one of {QUALITY_POLICIES}")
         if self.wind_uncertainty_m_per_s < 0:
             problems.append("wind_uncertainty_m_per_s must be >= 0")
-        if self.error_correlation_ppm is not None and not self.error_correlation_ppm >= 0:
-            problems.append("error_correlation_ppm must be >= 0")
+        if self.error_correlation_ppm is not None and not (
+            0 <= self.error_correlation_ppm <= MAX_CORRELATED_ERROR_PPM
+        ):
+            problems.append(f"need 0 <= error_correlation_ppm <= {MAX_CORRELATED_ERROR_PPM:g}")
+        for name in ("min_soundings", "min_support"):
+            if getattr(self, name) is not None and getattr(self, name) < 0:
+                problems.append(f"{name} must be >= 0")
+        if self.r2_min is not None and self.r2_min > 1:
+            problems.append("r2_min must be <= 1")
         if not self.error_correlation_km > 0:
             problems.append("error_correlation_km must be > 0")
         if problems:
@@ -175,39 +376,60 @@ class FitConfig:
             return self.significance_min
         return self.significance_min * max(1.0, sigma_km / self.significance_scale_km)
 
-    def replace(self, **changes: Any) -> FitConfig:
-        """A copy with some fields changed (validated)."""
-        return dataclasses.replace(self, **changes)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON form, recorded with every output."""
-        return dataclasses.asdict(self)
+@dataclass(frozen=True)
+class MatchConfig(ConfigFields):
+    """Search radius and scoring scales of the attribution (see the module docstring).
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], source: str | Path | None = None) -> FitConfig:
-        """Build from a dict; unknown keys are an :class:`InputError` naming them."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise InputError(f"unknown fit parameter(s): {', '.join(unknown)}", path=source)
-        return cls(**data)
+    The defaults were chosen on simulated truth (``benchmarks/bench_match.py``):
+    plumes of weak winds (1–2 m/s) stay visible 50–150 km downwind, so the plume
+    age defining the radius is a generous 12 h, with the radius kept within
+    50–150 km; the direction term, not the radius, keeps far sources off the top
+    ranks. σ_θ = 15° is the typical error of a reanalysis 10 m wind direction
+    against the plume's transport direction.
 
-    @classmethod
-    def from_json(cls, path: str | Path) -> FitConfig:
-        """Read a configuration written by :meth:`to_json` (or any subset of fields)."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(f"cannot read fit configuration: {exc}", path=path) from exc
-        if not isinstance(data, dict):
-            raise InputError("fit configuration must be a JSON object", path=path)
-        return cls.from_dict(data.get("fit_config", data), source=path)
+    Attributes
+    ----------
+    max_plume_age_h : float
+        Plume age defining the search radius, h (radius = wind speed × age).
+    radius_min_km, radius_max_km : float
+        Bounds of the search radius, km.
+    radius_km : float or None
+        Fixed search radius, km, overriding the wind-based one.
+    wind_direction_sigma_deg : float
+        1-σ error of the wind direction, degrees.
+    position_sigma_km : float
+        1-σ scale of the peak-centre and site-position mismatch, km.
+    size_sigma_ln : float
+        1-σ of ln(observed / predicted Δ).
+    min_wind_m_per_s : float
+        Floor of the wind across the track and of the transport speed, m/s.
+    default_wind_m_per_s : float
+        Wind speed used when the peak has none, m/s.
+    default_sigma_km : float
+        Along-track plume width used when the peak has none, km.
+    """
 
-    def to_json(self) -> str:
-        """JSON text of :meth:`to_dict`."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+    max_plume_age_h: float = 12.0
+    radius_min_km: float = 50.0
+    radius_max_km: float = 150.0
+    radius_km: float | None = None
+    wind_direction_sigma_deg: float = 15.0
+    position_sigma_km: float = 5.0
+    size_sigma_ln: float = float(np.log(3.0))
+    min_wind_m_per_s: float = 0.5
+    default_wind_m_per_s: float = 3.0
+    default_sigma_km: float = 10.0
 
-    def digest(self) -> str:
-        """Short stable hash of the configuration (12 hex digits), for manifests."""
-        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+    KIND = "match"
+
+    def __post_init__(self) -> None:
+        self.check_fields()
+        positive = [f.name for f in dataclasses.fields(self) if f.name != "radius_km"]
+        bad = [name for name in positive if not getattr(self, name) > 0]
+        if self.radius_km is not None and not self.radius_km > 0:
+            bad.append("radius_km")
+        if not self.radius_min_km <= self.radius_max_km:
+            bad.append("radius_min_km <= radius_max_km")
+        if bad:
+            raise InputError("invalid match configuration: need > 0: " + ", ".join(bad))

@@ -12,7 +12,11 @@ variables are float32 with ``_FillValue = -999999``. Build differences handled h
   ``Sounding/operation_mode`` also takes the value 4 (snapshot area map, SAM).
 
 The reader reads only the variables of the sounding table (CONTRACT §1), keeps them float32
-while filtering and converts once, at the end, to the CONTRACT dtypes.
+while filtering and converts once, at the end, to the CONTRACT dtypes. The retrieval diagnostics
+of :data:`OPTIONAL_VARIABLES` (band albedos, AOD, altitude spread, retrieved wind speed) are read
+when a file has them and are NaN columns, with a log message, when it does not (older or trimmed
+files). Flat point files (:mod:`oco2explore.points`) are read wherever a Lite file is
+(:func:`read_sounding_file`).
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ import numpy as np
 import pandas as pd
 
 from .config import QUALITY_POLICIES
-from .errors import InputError, LiteFormatError
+from .errors import InputError, LiteFormatError, SchemaError
+from .points import is_points_file, read_points_file
 from .schema import SOUNDING_COLUMNS
 from .soundings import NETCDF_SUFFIXES, normalise_soundings
 from .tableio import atomic_path, write_table
+from .validate import SOUNDING_RULES, check_column, check_table
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +75,21 @@ LITE_VARIABLES: dict[str, tuple[str, str, str, str]] = {
     "psurf": ("Retrieval/psurf", "f4", "hPa", "retrieved surface pressure"),
     "tcwv": ("Retrieval/tcwv", "f4", "kg m-2", "total column water vapour"),
 }
+
+#: Optional Lite variables, read when present and NaN otherwise: (path, units, long name).
+#: The sounding-table column is the variable's name (the last part of the path).
+OPTIONAL_VARIABLES: tuple[tuple[str, str, str], ...] = (
+    ("Retrieval/albedo_o2a", "", "band 1 (O2 A-band, 0.76 um) albedo"),
+    ("Retrieval/albedo_wco2", "", "band 2 (weak CO2, 1.6 um) albedo"),
+    ("Retrieval/albedo_sco2", "", "band 3 (strong CO2, 2.06 um) albedo"),
+    ("Retrieval/aod_total", "", "total cloud+aerosol optical depth at 0.755 um"),
+    (
+        "Sounding/altitude_stddev",
+        "m",
+        "standard deviation of the surface altitude in the footprint",
+    ),
+    ("Retrieval/windspeed", "m s-1", "retrieved surface wind speed"),
+)
 
 #: B10 name of the prior surface pressure.
 PSURF_APRIORI_B10 = "Meteorology/psurf_apriori_o2a"
@@ -177,6 +198,18 @@ def _variable(ds: Any, path: str, file: Path) -> Any:
     return node.variables[name]
 
 
+def _optional_variable(ds: Any, path: str, n: int) -> Any:
+    """The netCDF4 variable at ``group/name`` if the file has it with ``n`` values, else None."""
+    *groups, name = path.split("/")
+    node = ds
+    for group in groups:
+        node = node.groups.get(group)
+        if node is None:
+            return None
+    var = node.variables.get(name)
+    return var if var is not None and var.shape == (n,) else None
+
+
 def _psurf_apriori_path(ds: Any) -> str:
     """``psurf_apriori`` (B9/B11) or ``psurf_apriori_o2a`` (B10), whichever the file has."""
     met = ds.groups.get("Meteorology")
@@ -206,7 +239,8 @@ def read_lite_file(path: str | Path, quality: str = "good") -> pd.DataFrame:
     Raises
     ------
     LiteFormatError
-        Empty, truncated or corrupt file, not NetCDF, or a missing group/variable.
+        Empty, truncated or corrupt file, not NetCDF, a missing group/variable, or a
+        value of the wrong type or range (:mod:`oco2explore.validate`).
     """
     import netCDF4
 
@@ -236,16 +270,46 @@ def read_lite_file(path: str | Path, quality: str = "good") -> pd.DataFrame:
                 f"variable(s) {', '.join(bad)} not of length {n} (sounding_id)", path=path
             )
         try:
-            flag = variables["xco2_quality_flag"][:]
+            flag = check_column(  # every flag, before the policy drops any
+                pd.Series(variables["xco2_quality_flag"][:]),
+                "xco2_quality_flag",
+                SOUNDING_RULES["xco2_quality_flag"],
+                path,
+            ).to_numpy()
             keep = flag == 0 if quality == "good" else np.ones(n, dtype=bool)
             data = {col: _read_values(var, keep) for col, var in variables.items()}
+            absent = []
+            for var_path, _units, _long_name in OPTIONAL_VARIABLES:
+                var = _optional_variable(ds, var_path, n)
+                col = var_path.rsplit("/", 1)[-1]
+                if var is None:
+                    absent.append(var_path)
+                    data[col] = np.full(int(keep.sum()), np.nan, np.float32)
+                else:
+                    data[col] = _read_values(var, keep)
+        except SchemaError as exc:
+            raise LiteFormatError(exc.reason, path=path) from None
         except (OSError, RuntimeError, IndexError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise LiteFormatError(f"corrupt data: {reason}", path=path) from exc
     finally:
         ds.close()
-    data["time"] = pd.to_datetime(data["time"], unit="s", utc=True)
-    return pd.DataFrame({col: data[col] for col in SOUNDING_COLUMNS if col in data})
+    if absent:
+        log.info("%s: no per-sounding %s: NaN columns", path, ", ".join(absent))
+    df = pd.DataFrame({col: data[col] for col in SOUNDING_COLUMNS if col in data})
+    try:  # every conversion (time included) and range check inside this file's handling
+        return check_table(df, SOUNDING_RULES, source=path, cast=False)
+    except SchemaError as exc:
+        raise LiteFormatError(exc.reason, path=path) from None
+
+
+def read_sounding_file(path: str | Path, quality: str = "good") -> pd.DataFrame:
+    """Read one file of soundings: a flat point file if :func:`~oco2explore.points.is_points_file`
+    says so (:func:`~oco2explore.points.read_points_file`), else a Lite file
+    (:func:`read_lite_file`). No ``distance_km``; :func:`read_lite` adds it."""
+    if is_points_file(path):
+        return read_points_file(path, quality=quality)
+    return read_lite_file(path, quality=quality)
 
 
 def _read_values(var: Any, keep: np.ndarray) -> np.ndarray:
@@ -291,7 +355,7 @@ def read_lite(
         The first unreadable file (use :func:`extract` to skip and list bad files).
     """
     files = _expand(paths)
-    frames = [read_lite_file(f, quality=quality) for f in _progress(files, progress, "read")]
+    frames = [read_sounding_file(f, quality=quality) for f in _progress(files, progress, "read")]
     return _combine(frames, files[0] if len(files) == 1 else None)
 
 
@@ -339,7 +403,7 @@ def extract(
     Raises
     ------
     InputError
-        No input files at all.
+        No input files at all, or none readable: an existing ``out`` is then kept.
     """
     paths = _expand(files)
     if not paths:
@@ -349,10 +413,15 @@ def extract(
     failures: list[tuple[Path, str]] = []
     for path in _progress(paths, progress, "extract"):
         try:
-            frames.append(read_lite_file(path, quality=quality))
-        except LiteFormatError as exc:
+            frames.append(read_sounding_file(path, quality=quality))
+        except (LiteFormatError, SchemaError) as exc:
             log.debug("%s", exc)  # the caller lists failures (the CLI: one line each)
             failures.append((path, exc.reason))
+    if not frames and failures:  # never replace a good table by an empty one
+        raise InputError(
+            f"none of the {len(paths)} input file(s) could be read (first: {failures[0][0]}: "
+            f"{failures[0][1]}); {out} not written"
+        )
     table = _combine(frames, None)
     meta = {
         "inputs": [str(p) for p in paths],
@@ -378,7 +447,8 @@ def write_lite_file(
     ----------
     df : DataFrame
         Sounding table with every column of :data:`LITE_VARIABLES`; ``time`` as datetime
-        or seconds since 1970-01-01.
+        or seconds since 1970-01-01. Columns of :data:`OPTIONAL_VARIABLES` it has (not all
+        NaN) are written too, float32, at their Lite paths.
     path : str or Path
         Destination file.
     layout : {"B9", "B10", "B11"}
@@ -427,6 +497,10 @@ def write_lite_file(
             for col, (var_path, dtype, units, long_name) in LITE_VARIABLES.items():
                 var_path = psurf_apriori_path if col == "psurf_apriori" else var_path
                 _write_variable(ds, var_path, dtype, units, long_name, columns[col])
+            for var_path, units, long_name in OPTIONAL_VARIABLES:
+                col = var_path.rsplit("/", 1)[-1]
+                if col in df and df[col].notna().any() and var_path not in (extras or {}):
+                    _write_variable(ds, var_path, "f4", units, long_name, df[col].to_numpy(float))
             for name, values in (extras or {}).items():
                 if name == "xco2_x2019" and not has_x2019:
                     continue

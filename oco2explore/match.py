@@ -57,15 +57,13 @@ peak is lost.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from .config import MatchConfig
 from .emission import (
     SECONDS_PER_YEAR,
     ppm_per_kg_per_m2,
@@ -92,65 +90,6 @@ EXTRA_MATCH_COLUMNS = (
     "plume_age_h",
     "match_score",
 )
-
-
-@dataclass(frozen=True)
-class MatchConfig:
-    """Search radius and scoring scales of the attribution (see the module docstring).
-
-    The defaults were chosen on simulated truth (``benchmarks/bench_match.py``):
-    plumes of weak winds (1–2 m/s) stay visible 50–150 km downwind, so the plume
-    age defining the radius is a generous 12 h, with the radius kept within
-    50–150 km; the direction term, not the radius, keeps far sources off the top
-    ranks. σ_θ = 15° is the typical error of a reanalysis 10 m wind direction
-    against the plume's transport direction.
-
-    Attributes
-    ----------
-    max_plume_age_h : float
-        Plume age defining the search radius, h (radius = wind speed × age).
-    radius_min_km, radius_max_km : float
-        Bounds of the search radius, km.
-    radius_km : float or None
-        Fixed search radius, km, overriding the wind-based one.
-    wind_direction_sigma_deg : float
-        1-σ error of the wind direction, degrees.
-    position_sigma_km : float
-        1-σ scale of the peak-centre and site-position mismatch, km.
-    size_sigma_ln : float
-        1-σ of ln(observed / predicted Δ).
-    min_wind_m_per_s : float
-        Floor of the wind across the track and of the transport speed, m/s.
-    default_wind_m_per_s : float
-        Wind speed used when the peak has none, m/s.
-    default_sigma_km : float
-        Along-track plume width used when the peak has none, km.
-    """
-
-    max_plume_age_h: float = 12.0
-    radius_min_km: float = 50.0
-    radius_max_km: float = 150.0
-    radius_km: float | None = None
-    wind_direction_sigma_deg: float = 15.0
-    position_sigma_km: float = 5.0
-    size_sigma_ln: float = float(np.log(3.0))
-    min_wind_m_per_s: float = 0.5
-    default_wind_m_per_s: float = 3.0
-    default_sigma_km: float = 10.0
-
-    def __post_init__(self) -> None:
-        positive = [f.name for f in dataclasses.fields(self) if f.name != "radius_km"]
-        bad = [name for name in positive if not getattr(self, name) > 0]
-        if self.radius_km is not None and not self.radius_km > 0:
-            bad.append("radius_km")
-        if not self.radius_min_km <= self.radius_max_km:
-            bad.append("radius_min_km <= radius_max_km")
-        if bad:
-            raise InputError("invalid match configuration: need > 0: " + ", ".join(bad))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict of the fields (for table metadata)."""
-        return dataclasses.asdict(self)
 
 
 class SourceIndex:

@@ -8,8 +8,8 @@ ARCHIVE" application authorised). Install the optional package with
 or as a ``~/.netrc`` line ``machine urs.earthdata.nasa.gov login USER password PASS``.
 Then::
 
-    oco2explore storage nasa 2016-08-31 2016-09-02 --store lite/
-    oco2explore storage nasa 2020-03-01 --collection OCO3_L2_Lite_FP --store swift://lite/oco3
+    oco2explore nasa 2016-08-31 2016-09-02 --out lite/
+    oco2explore nasa 2020-03-01 --collection OCO3_L2_Lite_FP --out swift://lite/oco3
 
 or from Python ``download_lite("2016-08-31", "2016-09-02", store="lite/")``. Each daily
 file is downloaded into a temporary folder and put into the store (a folder or

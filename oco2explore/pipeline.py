@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .config import FitConfig
+from .config import FitConfig, MatchConfig
 from .errors import InputError
 from .soundings import NETCDF_SUFFIXES
 from .storage import LocalStore, Store, is_swift_url, md5_file, open_store
@@ -201,6 +201,7 @@ def process_file(
     config: FitConfig,
     inventories: tuple[str, ...],
     top_k: int = 5,
+    match_config: MatchConfig | None = None,
 ) -> dict[str, Any]:
     """Read, detect and match one input file; write its outputs and then its marker.
 
@@ -227,6 +228,7 @@ def process_file(
     key = item.key
     prefix = file_prefix(key)
     md5 = item.md5
+    match_config = match_config or MatchConfig()
     try:
         from .lite import read_lite
         from .match import match_peaks
@@ -241,13 +243,17 @@ def process_file(
             passed = peaks[peaks["passed"].astype(bool)]
             windows = window_soundings(soundings, passed, config.half_width_km)
             lap("scan")
-            matches = match_peaks(peaks, _source_index(inventories), top_k=top_k)
+            matches = match_peaks(
+                peaks, _source_index(inventories), top_k=top_k, config=match_config
+            )
             lap("match")
             meta = {
                 "input": key,
                 "input_md5": md5,
                 "fit_config": config.to_dict(),
                 "config_digest": config.digest(),
+                "match_config": match_config.to_dict(),
+                "match_digest": match_config.digest(),
                 "inventories": list(inventories),
             }
             outputs = []
@@ -257,7 +263,9 @@ def process_file(
             lap("write")
     except Exception as exc:  # one bad file must not stop the batch
         reason = _reason(exc)
-        log.warning("%s: failed: %s", key, reason, exc_info=not hasattr(exc, "reason"))
+        # The client reports every failure once (the CLI: one line each); the worker's
+        # own log keeps the details for debugging only.
+        log.debug("%s: failed: %s", key, reason, exc_info=True)
         return {"input": key, "status": "failed", "reason": reason, "md5": md5}
     marker = {
         "input": key,
@@ -266,6 +274,8 @@ def process_file(
         "size": item.size,
         "mtime_ns": item.mtime_ns,
         "config_digest": config.digest(),
+        "match_digest": match_config.digest(),
+        "match_config": match_config.to_dict(),
         "inventories": list(inventories),
         "top_k": top_k,
         "month": month_of(key, soundings),
@@ -334,9 +344,39 @@ def _markers(store: Store) -> dict[str, dict[str, Any]]:
         except (InputError, ValueError) as exc:
             log.warning("ignoring unreadable marker %s: %s", k, exc)
             continue
-        if all(o in existing for o in marker.get("outputs", [])):
+        if not _is_marker(marker):
+            log.warning("ignoring marker %s of the wrong shape (the file is redone)", k)
+            continue
+        if all(o in existing for o in marker["outputs"]):
             markers[marker["input"]] = marker
     return markers
+
+
+#: Fields of a ``done.json`` marker a rerun relies on, and their types.
+_MARKER_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "input": str,
+    "status": str,
+    "outputs": list,
+    "config_digest": str,
+    "n_soundings": int,
+    "n_peaks": int,
+    "n_passed": int,
+}
+
+
+def _is_marker(marker: Any) -> bool:
+    """Whether ``marker`` has the shape :func:`process_file` writes (a hand-edited or
+    foreign ``done.json`` must not break every later run)."""
+    return (
+        isinstance(marker, dict)
+        and all(isinstance(marker.get(k), t) for k, t in _MARKER_FIELDS.items())
+        and all(isinstance(o, str) for o in marker["outputs"])
+        and (marker.get("month") is None or isinstance(marker["month"], str))
+    )
+
+
+#: How long a run waits for the first worker of an external scheduler, s.
+WORKER_TIMEOUT_S = 60.0
 
 
 def _open_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
@@ -349,9 +389,21 @@ def _open_client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler:
         try:
-            return Client(scheduler, timeout="20s"), None
-        except (OSError, TimeoutError) as exc:
-            raise InputError(f"cannot connect to the Dask scheduler {scheduler}: {exc}") from exc
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise InputError(
+                f"cannot connect to the Dask scheduler {scheduler!r}: {reason}"
+            ) from None
+        try:
+            client.wait_for_workers(1, timeout=WORKER_TIMEOUT_S)
+        except TimeoutError:
+            client.close()
+            raise InputError(
+                f"the Dask scheduler {scheduler} has no workers "
+                f"(none joined within {WORKER_TIMEOUT_S:g} s)"
+            ) from None
+        return client, None
     n = workers or os.cpu_count() or 1
     cluster = LocalCluster(
         n_workers=n,
@@ -401,12 +453,19 @@ def _catalogue(
             for i, key in enumerate(inputs):
                 part = file_prefix(key) + f"{name}.parquet"
                 if part in markers[key]["outputs"]:
-                    local = out_store.local_path(part, Path(scratch) / str(i))
-                    frames.append(read_table(local))
+                    try:
+                        local = out_store.local_path(part, Path(scratch) / str(i))
+                        frames.append(read_table(local))
+                    except InputError as exc:
+                        raise InputError(
+                            f"{part} of {key} is damaged behind its done.json ({exc.reason}); "
+                            "rerun with --force to redo it"
+                        ) from None
             frames = [f for f in frames if len(f)] or frames[:1]
             table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
             meta = {"month": month, "inputs": list(inputs), "kind": name}
-            meta.update({k: markers[inputs[0]][k] for k in ("config_digest", "inventories")})
+            first = markers[inputs[0]]
+            meta.update({k: first.get(k) for k in ("config_digest", "inventories", "match_config")})
             for suffix in suffixes:
                 path = write_table(table, Path(scratch) / f"{name}_{month}{suffix}", meta)
                 written.append(out_store.put(path, f"catalogue/{path.name}").key)
@@ -425,6 +484,7 @@ def run_pipeline(
     *,
     top_k: int = 5,
     swift_config: Any = None,
+    match_config: MatchConfig | None = None,
 ) -> RunReport:
     """Run read -> detect -> match over every Lite file of ``input``; write catalogues to ``out``.
 
@@ -451,6 +511,8 @@ def run_pipeline(
         Candidate sources kept per peak.
     swift_config : str, Path or dict, optional
         Swift settings for ``swift://`` locations (see :func:`open_store`).
+    match_config : MatchConfig, optional
+        Attribution parameters (defaults when omitted), recorded with every match table.
 
     Returns
     -------
@@ -461,6 +523,9 @@ def run_pipeline(
 
     t_start = time.perf_counter()
     config = config or FitConfig()
+    match_config = match_config or MatchConfig()
+    if workers is not None and workers < 1:
+        raise InputError(f"workers must be >= 1, got {workers}")
     inventories = tuple(str(i) for i in inventories)
     load_inventories(list(inventories))  # a bad name is a usage error, before any work
     in_store, keys = _inputs(input, swift_config)
@@ -470,7 +535,12 @@ def run_pipeline(
     report.seconds = dict.fromkeys((*STAGES, "cpu", "cluster", "catalogue", "wall"), 0.0)
     inputs = _describe(in_store, keys)
     markers = _markers(out_store)
-    wanted = {"config_digest": digest, "inventories": list(inventories), "top_k": top_k}
+    wanted = {
+        "config_digest": digest,
+        "match_digest": match_config.digest(),
+        "inventories": list(inventories),
+        "top_k": top_k,
+    }
 
     def is_done(key: str) -> bool:
         marker = markers.get(key)
@@ -496,6 +566,7 @@ def run_pipeline(
             config=config,
             inventories=inventories,
             top_k=top_k,
+            match_config=match_config,
         )
         try:
             for result in _run_files(client, todo, job, inputs, progress):
@@ -522,7 +593,16 @@ def run_pipeline(
     current = {k: markers[k] for k in keys if is_done(k)}
     t_cat = time.perf_counter()
     report.outputs += _write_catalogues(
-        out_store, in_store, inputs, current, failures, failed_md5, config, inventories, top_k
+        out_store,
+        in_store,
+        inputs,
+        current,
+        failures,
+        failed_md5,
+        config,
+        inventories,
+        top_k,
+        match_config,
     )
     report.seconds["catalogue"] = time.perf_counter() - t_cat
     report.seconds["wall"] = time.perf_counter() - t_start
@@ -546,6 +626,7 @@ def _write_catalogues(
     config: FitConfig,
     inventories: tuple[str, ...],
     top_k: int,
+    match_config: MatchConfig,
 ) -> list[str]:
     """(Re)write the monthly catalogues whose inputs or settings changed, then the manifest.
 
@@ -558,7 +639,12 @@ def _write_catalogues(
         except ValueError:
             log.warning("%s: unreadable previous manifest, rewriting it", out_store)
     digest = config.digest()
-    settings = {"config_digest": digest, "inventories": list(inventories), "top_k": top_k}
+    settings = {
+        "config_digest": digest,
+        "match_digest": match_config.digest(),
+        "inventories": list(inventories),
+        "top_k": top_k,
+    }
     same_settings = all(previous.get(k) == v for k, v in settings.items())
     by_month: dict[str, list[str]] = {}
     for key, marker in current.items():
@@ -605,6 +691,7 @@ def _write_catalogues(
         "oco2explore_version": __version__,
         "input": str(in_store),
         "config": config.to_dict(),
+        "match_config": match_config.to_dict(),
         **settings,
         "status": "complete" if all(f["status"] == "done" for f in files) else "partial",
         "files": files,

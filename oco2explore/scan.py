@@ -213,6 +213,7 @@ from tqdm.auto import tqdm
 
 from .config import FitConfig
 from .emission import emissions_at, mean_position, nearest_index
+from .errors import SchemaError
 from .fit import MIN_POINTS, FitResult, best_amplitude, fit_window, gaussian, gaussian_on_line
 from .geo import EARTH_RADIUS_KM, track_heading_deg
 from .schema import PEAK_COLUMNS
@@ -250,6 +251,13 @@ RESIDUAL_PASSES = 2
 RESIDUAL_GAIN = 1.2
 #: Half-span around the centre for its position (mean of the soundings there), km.
 POSITION_SPAN_KM = 1.5
+#: Rounds of settling (every peak refitted at its own centre, see ``_settle``), and
+#: windows a fit follows its centre at most (``_fit_at``).
+SETTLE_PASSES = 6
+#: Peaks are settled when no centre moves by more than this, km ...
+SETTLE_TOLERANCE_KM = 0.01
+#: ... and no Δ, σ or significance by more than this fraction.
+SETTLE_TOLERANCE = 1e-3
 
 
 def _correlate(data: NDArray, kernels: NDArray, pairs: list[tuple[int, int]]) -> NDArray:
@@ -368,6 +376,88 @@ def _prescreen(config: FitConfig, sigma_km: NDArray) -> NDArray:
     return PRESCREEN * config.significance_min * scale
 
 
+@dataclass(frozen=True)
+class Track:
+    """One orbit ready to fit: the usable soundings sorted along the fit coordinate.
+
+    Built by :func:`prepare_orbit`; the scan and :func:`fit_at` fit the same arrays.
+
+    Attributes
+    ----------
+    soundings : DataFrame
+        The usable rows (finite ``distance_km`` and ``xco2``, positive
+        ``xco2_uncertainty`` when present), in the order of ``x``.
+    x : ndarray
+        Fit coordinate, km: :func:`wind_aligned_km` when ``wind_aligned``, else
+        ``distance_km``.
+    xco2 : ndarray
+        XCO2, ppm.
+    weight : ndarray
+        ``1/xco2_uncertainty`` (1/ppm), or ones without uncertainties.
+    uncertainty : ndarray or None
+        ``xco2_uncertainty`` (ppm), None without it (equal weights).
+    error_km : ndarray
+        ``distance_km`` (km): the correlated error follows the frames, not ``x``.
+    wind_aligned : bool
+        Whether ``x`` is the wind-aligned coordinate.
+    """
+
+    soundings: pd.DataFrame
+    x: NDArray
+    xco2: NDArray
+    weight: NDArray
+    uncertainty: NDArray | None
+    error_km: NDArray
+    wind_aligned: bool
+
+    def along_track(self) -> pd.DataFrame:
+        """The soundings sorted by ``distance_km`` (positions and meteorology of the peaks)."""
+        if not self.wind_aligned:
+            return self.soundings
+        return self.soundings.sort_values("distance_km", kind="stable").reset_index(drop=True)
+
+
+def prepare_orbit(
+    soundings: pd.DataFrame,
+    config: FitConfig = FitConfig(),  # noqa: B008
+) -> Track:
+    """The usable soundings of one orbit sorted along the coordinate the fits use.
+
+    Rows with a non-finite ``distance_km`` or ``xco2``, or a non-positive or
+    non-finite ``xco2_uncertainty``, are dropped; ``config.wind_aligned`` (with
+    positions and wind in the table) makes :func:`wind_aligned_km` the fit
+    coordinate, else ``distance_km``.
+    """
+    orb = soundings
+    keep = np.isfinite(orb["distance_km"].to_numpy(float)) & np.isfinite(
+        orb["xco2"].to_numpy(float)
+    )
+    weight = np.ones(len(orb))
+    if "xco2_uncertainty" in orb:
+        unc = orb["xco2_uncertainty"].to_numpy(float)
+        keep &= np.isfinite(unc) & (unc > 0)
+        weight = 1.0 / np.where(keep, unc, 1.0)
+    orb = orb[keep]
+    order = np.argsort(orb["distance_km"].to_numpy(float), kind="stable")
+    orb = orb.iloc[order].reset_index(drop=True)
+    weight = weight[keep][order]
+    x = orb["distance_km"].to_numpy(float)
+    wind_aligned = config.wind_aligned and set(WIND_COLUMNS) <= set(orb.columns) and len(orb) > 0
+    if wind_aligned:
+        x = wind_aligned_km(orb)
+        along = np.argsort(x, kind="stable")
+        orb, x, weight = orb.iloc[along].reset_index(drop=True), x[along], weight[along]
+    return Track(
+        soundings=orb,
+        x=x,
+        xco2=orb["xco2"].to_numpy(float),
+        weight=weight,
+        uncertainty=1.0 / weight if "xco2_uncertainty" in orb else None,
+        error_km=orb["distance_km"].to_numpy(float),
+        wind_aligned=bool(wind_aligned),
+    )
+
+
 def scan_orbit(
     soundings: pd.DataFrame,
     config: FitConfig = FitConfig(),  # noqa: B008
@@ -389,38 +479,27 @@ def scan_orbit(
     Returns
     -------
     DataFrame
-        One row per refitted local enhancement, ordered by ``distance_km``.
+        One row per refitted local enhancement, ordered by ``distance_km``. Each
+        row is :func:`fit_at` at its own centre with the other rows as neighbours.
     """
-    orb = soundings
-    keep = np.isfinite(orb["distance_km"].to_numpy(float)) & np.isfinite(
-        orb["xco2"].to_numpy(float)
-    )
-    weight = np.ones(len(orb))
-    if "xco2_uncertainty" in orb:
-        unc = orb["xco2_uncertainty"].to_numpy(float)
-        keep &= np.isfinite(unc) & (unc > 0)
-        weight = 1.0 / np.where(keep, unc, 1.0)
-    orb = orb[keep]
-    order = np.argsort(orb["distance_km"].to_numpy(float), kind="stable")
-    orb = orb.iloc[order].reset_index(drop=True)
-    weight = weight[keep][order]
-    if len(orb) < MIN_POINTS:
+    track = prepare_orbit(soundings, config)
+    if track.x.size < MIN_POINTS:
         return empty_peaks()
-    x = orb["distance_km"].to_numpy(float)
-    y = orb["xco2"].to_numpy(float)
-    wind_aligned = config.wind_aligned and set(WIND_COLUMNS) <= set(orb.columns)
-    if wind_aligned:
-        x = wind_aligned_km(orb)
-        along = np.argsort(x, kind="stable")
-        orb, x, y, weight = (
-            orb.iloc[along].reset_index(drop=True),
-            x[along],
-            y[along],
-            weight[along],
-        )
-    uncertainty = 1.0 / weight if "xco2_uncertainty" in orb else None
-    # The correlated error follows the frames (distance_km), not the wind-aligned x.
-    error_km = orb["distance_km"].to_numpy(float)
+    # A refit whose area sits on its lower bound found no enhancement: no peak to settle.
+    found = [f for f in _search(track, config) if f.reject_reason != "amplitude_min"]
+    fits = _settle(track, found, config)
+    if not fits:
+        return empty_peaks()
+    return _peak_rows(track.along_track(), fits, config)
+
+
+def _search(track: Track, config: FitConfig) -> list[FitResult]:
+    """Candidate search, refits and deblending: where the orbit's enhancements are.
+
+    Returns the refits after non-maximum suppression (passed peaks first, then the
+    most significant), ordered by centre.
+    """
+    x, y, weight = track.x, track.xco2, track.weight
     fits: list[_Refit] = []
     model = np.zeros_like(y)
     comps = _no_components()
@@ -449,16 +528,7 @@ def scan_orbit(
         idx = np.flatnonzero(wanted)
         order = idx[np.argsort(-margin[idx], kind="stable")]
         new = _refit_candidates(
-            x,
-            y,
-            uncertainty,
-            centers[order],
-            sigmas[order],
-            sig[order],
-            config,
-            fits,
-            comps,
-            error_km,
+            track, centers[order], sigmas[order], sig[order], config, fits, comps
         )
         log.debug("pass %d: %d candidates, %d refitted", step, idx.size, len(new))
         if step and not new:
@@ -466,23 +536,246 @@ def scan_orbit(
         fits = fits + new
         if not config.deblend:
             break
-        fits = _deblend(x, y, uncertainty, fits, config, error_km)
+        fits = _deblend(track, fits, config)
         comps = _components(fits, config)
         if not comps[0].size:
             break
         model = _components_model(x, comps)
-    fits = [r.fit for r in fits]
+    return _suppressed([r.fit for r in fits])
+
+
+def _suppressed(fits: list[FitResult]) -> list[FitResult]:
+    """Non-maximum suppression of refits (passed first, then the most significant), by centre."""
     if not fits:
-        return empty_peaks()
+        return []
     c = np.array([f.center_km for f in fits])
     s = np.array([f.sigma_km for f in fits])
     rank = np.lexsort(
         (-np.array([f.significance for f in fits]), ~np.array([f.passed for f in fits]))
     )
-    fits = [fits[i] for i in sorted(_suppress(c, s, rank), key=lambda i: c[i])]
-    if wind_aligned:  # positions and meteorology along the track itself
-        orb = orb.sort_values("distance_km", kind="stable").reset_index(drop=True)
-    return _peak_rows(orb, fits, config)
+    return [fits[i] for i in sorted(_suppress(c, s, rank), key=lambda i: c[i])]
+
+
+def _settle(track: Track, fits: list[FitResult], config: FitConfig) -> list[FitResult]:
+    """Each enhancement refitted as :func:`fit_at` does, at its own centre, until stable.
+
+    The search refits a candidate on the window around the candidate's bin, so its
+    fitted centre is up to ``center_shift_max_km`` off its window and its start
+    width is the candidate's. Here every enhancement is refitted by
+    :func:`_fit_at` from its fitted centre (the window following the fit), with
+    the others' components (:func:`_components_of`) subtracted, until no centre
+    moves by more than :data:`SETTLE_TOLERANCE_KM`, no verdict changes and no Δ, σ
+    or significance moves by more than :data:`SETTLE_TOLERANCE` (:data:`SETTLE_PASSES`
+    rounds at most): the peak table is then what the explorer's window fit finds at
+    each peak.
+    """
+    for _ in range(SETTLE_PASSES):
+        comps = _components_of(fits, config) if config.deblend else None
+        new = [_fit_at(track, f.center_km, config, comps).fit for f in fits]
+        new = _suppressed([f for f in new if f.success])
+        if _same_fits(fits, new):
+            return new
+        fits = new
+    log.debug("peaks not settled after %d rounds", SETTLE_PASSES)
+    return fits
+
+
+def _same_fits(a: list[FitResult], b: list[FitResult]) -> bool:
+    """Whether two lists of fits agree within the settling tolerances."""
+    if len(a) != len(b):
+        return False
+    tol = SETTLE_TOLERANCE
+    return all(
+        abs(f.center_km - g.center_km) <= SETTLE_TOLERANCE_KM
+        and f.passed == g.passed
+        and f.reject_reason == g.reject_reason
+        and math.isclose(f.delta_ppm, g.delta_ppm, rel_tol=tol, abs_tol=1e-9)
+        and math.isclose(f.sigma_km, g.sigma_km, rel_tol=tol)
+        and math.isclose(f.significance, g.significance, rel_tol=tol, abs_tol=1e-9)
+        for f, g in zip(a, b, strict=True)
+    )
+
+
+@dataclass
+class WindowFit:
+    """A window fit as the scan does it (:func:`fit_at`) and what it was fitted to.
+
+    Attributes
+    ----------
+    fit : FitResult
+        The fit; ``center_km`` is in the fit coordinate (``Track.x``).
+    centre_km : float
+        Centre of the window fitted, km (within :data:`SETTLE_TOLERANCE_KM` of the
+        fitted centre once the window has followed the fit, see :func:`fit_at`).
+    x : ndarray
+        Fit coordinate of the window's soundings, km (sorted).
+    xco2 : ndarray
+        Their XCO2, ppm (the neighbours not subtracted).
+    sigma_start_km : float
+        Width the fit started from, km.
+    neighbours : tuple of ndarray
+        Centres, σ (km) and areas A (ppm·km) of the neighbouring enhancements
+        subtracted before the fit (each 3 fitted parameters in the reduced χ²).
+    """
+
+    fit: FitResult
+    centre_km: float
+    x: NDArray
+    xco2: NDArray
+    sigma_start_km: float
+    neighbours: _Components
+
+    @property
+    def n_neighbours(self) -> int:
+        """How many neighbouring enhancements were subtracted."""
+        return int(self.neighbours[0].size)
+
+    def model(self, x: NDArray) -> NDArray:
+        """Fitted Gaussian + background plus the subtracted neighbours at sorted ``x`` (km), ppm."""
+        x = np.asarray(x, dtype=float)
+        return self.fit.model(x) + _components_model(x, self.neighbours)
+
+
+def fit_at(
+    orbit: pd.DataFrame | Track,
+    centre_km: float,
+    config: FitConfig = FitConfig(),  # noqa: B008
+    peaks: pd.DataFrame | None = None,
+) -> WindowFit:
+    """Fit the window around ``centre_km`` of an orbit exactly as the scan fits its peaks.
+
+    The same coordinate and soundings (:func:`prepare_orbit`: wind-aligned when
+    ``config.wind_aligned`` and the wind is in the table), the same start (the
+    width the candidate search gives at ``centre_km``), the same neighbours
+    subtracted (with ``config.deblend``, the components of ``peaks``, see
+    :func:`peak_components`, apart from this one) and the same thresholds; the
+    window then follows the fitted centre until it stays (see :func:`_fit_at`).
+    At a peak of :func:`scan_orbit`, with that scan's peak table, it gives the
+    peak's row: the scan's peaks are this fit at their own centres (:func:`_settle`).
+
+    Parameters
+    ----------
+    orbit : DataFrame or Track
+        Soundings of one orbit (as for :func:`scan_orbit`), or the orbit already
+        prepared by :func:`prepare_orbit` with the same ``config.wind_aligned``.
+    centre_km : float
+        Window centre in the fit coordinate, km (a peak's ``distance_km``).
+    config : FitConfig
+        Bounds and thresholds.
+    peaks : DataFrame, optional
+        Peak table of the orbit (e.g. from :func:`scan_orbit`); its other
+        enhancements are subtracted from the window.
+
+    Returns
+    -------
+    WindowFit
+        The fit, the window's soundings and the neighbours subtracted.
+    """
+    track = orbit if isinstance(orbit, Track) else prepare_orbit(orbit, config)
+    comps = None
+    if config.deblend and peaks is not None and len(peaks):
+        comps = peak_components(peaks, config)
+    return _fit_at(track, float(centre_km), config, comps)
+
+
+def _fit_at(
+    track: Track, centre_km: float, config: FitConfig, comps: _Components | None
+) -> WindowFit:
+    """:func:`fit_at` on a prepared orbit with the orbit's components ``comps`` (or None).
+
+    The window follows the fit: it is centred again on the fitted centre until that
+    moves by less than :data:`SETTLE_TOLERANCE_KM` (:data:`SETTLE_PASSES` windows at
+    most). Where the windows cycle (soundings at a window edge enter and leave, and
+    the centre of a broad fit jumps between two values), the most significant fit
+    of the cycle is the result, whichever window the cycle was entered from.
+    """
+    seen: list[WindowFit] = []
+    for _ in range(SETTLE_PASSES):
+        wf = _fit_window_at(track, centre_km, config, comps)
+        if not wf.fit.success:
+            return wf
+        seen.append(wf)
+        after = wf.fit.center_km
+        if abs(after - centre_km) <= SETTLE_TOLERANCE_KM:
+            return wf
+        for j, prev in enumerate(seen[:-1]):
+            if abs(prev.centre_km - after) <= SETTLE_TOLERANCE_KM:
+                return max(seen[j:], key=lambda w: (w.fit.significance, -w.centre_km))
+        centre_km = after
+    return wf
+
+
+def _fit_window_at(
+    track: Track, centre_km: float, config: FitConfig, comps: _Components | None
+) -> WindowFit:
+    """One fit on the window around ``centre_km``, its neighbours and start chosen there.
+
+    The neighbours are the components apart from an enhancement of the narrowest
+    width (:func:`_apart` with ``sigma_min_km``: only a component that would be
+    this fit's own plume at any width is kept), the start width is
+    :func:`start_sigma` on the window less them.
+    """
+    window = _window_slice(track.x, centre_km, config.half_width_km)
+    xs, ys, ws = track.x[window], track.xco2[window], track.weight[window]
+    near = _no_components()
+    if comps is not None and comps[0].size:
+        near = _apart(centre_km, config.sigma_min_km, comps, config)
+        ys = ys - _components_model(xs, near)
+    sigma = start_sigma(xs, ys, ws, centre_km, config)
+    ys = track.xco2[window]
+    fit = _refit(track, centre_km, sigma, config, near)
+    used = np.abs(xs - centre_km) <= config.half_width_km  # the soundings fit_window fits
+    return WindowFit(fit, centre_km, xs[used], ys[used], sigma, near)
+
+
+def start_sigma(
+    x: NDArray, xco2: NDArray, weight: NDArray, centre_km: float, config: FitConfig
+) -> float:
+    """Width at which a fit centred at ``centre_km`` starts: the candidate search's choice.
+
+    As :func:`candidate_significance` does for a bin: the Gaussian+line fit at
+    ``centre_km`` for each width of its σ grid (:data:`N_SIGMA` log-spaced within
+    the bounds, bounded area), and the width with the largest margin of its white
+    significance over the prescreen at that width; ``sigma_min_km`` when no width
+    gives a positive enhancement.
+
+    Parameters
+    ----------
+    x, xco2, weight : ndarray
+        Positions (km), XCO2 (ppm) and weights ``1/uncertainty`` (1/ppm, or ones)
+        of the window's soundings.
+    centre_km : float
+        Centre of the fit, km.
+    config : FitConfig
+        σ and A bounds, thresholds.
+    """
+    half = config.half_width_km
+    inside = np.abs(x - centre_km) <= half
+    t, y, w = x[inside] - centre_km, xco2[inside], weight[inside]
+    if t.size < MIN_POINTS:
+        return float(config.sigma_min_km)
+    y = y - np.median(y)
+    sigmas = np.geomspace(config.sigma_min_km, config.sigma_max_km, N_SIGMA)
+    phi = gaussian(t[None, :], 1.0, sigmas[:, None])
+    w2 = w * w
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi2_line, gy_perp, gg_perp = gaussian_on_line(
+            w2.sum(),
+            (w2 * t).sum(),
+            (w2 * t * t).sum(),
+            (w2 * y).sum(),
+            (w2 * t * y).sum(),
+            (w2 * y * y).sum(),
+            phi @ w2,
+            phi @ (w2 * t),
+            phi @ (w2 * y),
+            (phi * phi) @ w2,
+        )
+        amp, drop = best_amplitude(gy_perp, gg_perp, config.amplitude_min, config.amplitude_max)
+        chi2 = np.maximum(chi2_line - drop, 1e-12 * float((w2 * y * y).sum()))
+        sig = drop / (chi2 / (t.size - 4))
+    sig = np.where((amp > config.amplitude_min) & np.isfinite(sig), sig, 0.0)
+    return float(sigmas[int(np.argmax(sig / _prescreen(config, sigmas)))])
 
 
 def wind_aligned_km(orbit: pd.DataFrame) -> NDArray:
@@ -552,16 +845,13 @@ class _Refit:
 
 
 def _refit_candidates(
-    x: NDArray,
-    y: NDArray,
-    uncertainty: NDArray | None,
+    track: Track,
     centers: NDArray,
     sigmas: NDArray,
     significance: NDArray,
     config: FitConfig,
     done: Sequence[_Refit] = (),
     comps: _Components | None = None,
-    error_km: NDArray | None = None,
 ) -> list[_Refit]:
     """Full fits at candidate centres (km), in the given order, skipping known plumes.
 
@@ -590,7 +880,7 @@ def _refit_candidates(
         if np.any((np.abs(done_c - center) < radius) & hiding):
             continue
         near = _apart(center, sigma, comps, config) if comps is not None else _no_components()
-        fit = _refit(x, y, uncertainty, center, sigma, config, near, error_km)
+        fit = _refit(track, center, sigma, config, near)
         if not fit.success:
             continue
         fits.append(_Refit(fit, float(center), float(sigma), near))
@@ -616,12 +906,17 @@ def is_component(passed: bool, significance: float, sigma_km: float, config: Fit
 
 def _components(fits: list[_Refit], config: FitConfig) -> _Components:
     """Centres, widths and areas of the refits that count as components."""
+    return _components_of([r.fit for r in fits], config)
+
+
+def _components_of(fits: Sequence[FitResult], config: FitConfig) -> _Components:
+    """Centres, widths and areas of the fits counted as components (as :func:`peak_components`)."""
     keep = [
-        r.fit
-        for r in fits
-        if r.fit.success
-        and r.fit.amplitude > config.amplitude_min
-        and is_component(r.fit.passed, r.fit.significance, r.fit.sigma_km, config)
+        f
+        for f in fits
+        if f.success
+        and f.amplitude > config.amplitude_min
+        and is_component(f.passed, f.significance, f.sigma_km, config)
     ]
     return (
         np.array([f.center_km for f in keep]),
@@ -697,44 +992,47 @@ def neighbour_model(
     return _components_model(x, near), int(near[0].size)
 
 
+def _window_slice(x: NDArray, center_km: float, half_width_km: float) -> slice:
+    """The soundings of sorted ``x`` (km) within ``half_width_km`` of ``center_km``."""
+    lo, hi = np.searchsorted(x, [center_km - half_width_km, center_km + half_width_km], "left")
+    return slice(int(lo), int(min(hi + 1, x.size)))
+
+
 def _refit(
-    x: NDArray,
-    y: NDArray,
-    uncertainty: NDArray | None,
+    track: Track,
     center: float,
     sigma: float,
     config: FitConfig,
     neighbours: _Components | None = None,
-    error_km: NDArray | None = None,
 ) -> FitResult:
-    """The full fit on the window around ``center`` (``x`` sorted), started at width ``sigma``.
+    """The full fit on the window around ``center``, started at width ``sigma``: every refit.
 
-    The ``neighbours``' enhancement (components apart from this one, see
-    :func:`_apart`) is subtracted from the data first, each counted as 3 fitted
-    parameters in the reduced χ².
+    The scan's refits (:func:`_refit_candidates`, :func:`_deblend`) and
+    :func:`fit_at` all fit here. The ``neighbours``' enhancement (components
+    apart from this one, see :func:`_apart`) is subtracted from the data first,
+    each counted as 3 fitted parameters in the reduced χ²; the correlated error
+    follows ``track.error_km``.
     """
-    lo, hi = np.searchsorted(x, [center - config.half_width_km, center + config.half_width_km])
-    hi = min(hi + 1, x.size)
-    xs, ys = x[lo:hi], y[lo:hi]
+    window = _window_slice(track.x, center, config.half_width_km)
+    xs, ys = track.x[window], track.xco2[window]
     n_other = 0
     if neighbours is not None and neighbours[0].size:
         n_other = int(neighbours[0].size)
         ys = ys - _components_model(xs, neighbours)
-    u = None if uncertainty is None else uncertainty[lo:hi]
-    e = None if error_km is None else error_km[lo:hi]
+    u = None if track.uncertainty is None else track.uncertainty[window]
     return fit_window(
-        xs, ys, center, config, u, sigma_start_km=sigma, extra_params=3 * n_other, error_km=e
+        xs,
+        ys,
+        center,
+        config,
+        u,
+        sigma_start_km=sigma,
+        extra_params=3 * n_other,
+        error_km=track.error_km[window],
     )
 
 
-def _deblend(
-    x: NDArray,
-    y: NDArray,
-    uncertainty: NDArray | None,
-    fits: list[_Refit],
-    config: FitConfig,
-    error_km: NDArray | None = None,
-) -> list[_Refit]:
+def _deblend(track: Track, fits: list[_Refit], config: FitConfig) -> list[_Refit]:
     """Refit every enhancement with the others subtracted, until nothing changes.
 
     Backfitting (Gauss–Seidel on the sum of Gaussians): the other components
@@ -752,11 +1050,11 @@ def _deblend(
             sigma = max(r.start_sigma_km, r.fit.sigma_km)
             near = _apart(r.start_km, sigma, comps, config)
             if _same_components(near, r.neighbours) or _same_window_data(
-                x, r.start_km, near, r.neighbours, config
+                track.x, r.start_km, near, r.neighbours, config
             ):
                 out.append(r)  # the same data as its last fit: the same result
                 continue
-            fit = _refit(x, y, uncertainty, r.start_km, sigma, config, near, error_km)
+            fit = _refit(track, r.start_km, sigma, config, near)
             if not fit.success:
                 out.append(r)
                 continue
@@ -780,9 +1078,7 @@ def _same_window_data(
     everywhere in the window around ``center_km`` (e.g. a component added or
     moved beyond the window edge, whose tail there is negligible).
     """
-    half = config.half_width_km
-    lo, hi = np.searchsorted(x, [center_km - half, center_km + half])
-    xs = x[lo : min(hi + 1, x.size)]
+    xs = x[_window_slice(x, center_km, config.half_width_km)]
     diff = _components_model(xs, a) - _components_model(xs, b)
     return bool(np.all(np.abs(diff) < DEBLEND_MODEL_TOLERANCE_PPM))
 
@@ -892,7 +1188,16 @@ def detect(
     -------
     DataFrame
         Peaks of all orbits, passed and rejected, ordered by orbit and distance.
+
+    Raises
+    ------
+    SchemaError
+        ``xco2`` is missing, or both ``distance_km`` and the positions are.
     """
+    needed = ["xco2"] + ([] if "distance_km" in soundings else ["latitude", "longitude"])
+    missing = [c for c in needed if c not in soundings]
+    if missing:
+        raise SchemaError(f"missing column(s) {', '.join(missing)} in sounding table")
     df = soundings
     if config.quality == "good" and "xco2_quality_flag" in df:
         df = df[df["xco2_quality_flag"] == 0]

@@ -26,8 +26,23 @@ SOUNDING_COLUMNS: dict[str, tuple[str, str]] = {
     "land_fraction": ("float64", "%"),
     "altitude": ("float64", "m"),
     "operation_mode": ("int8", ""),
+    "albedo_o2a": ("float64", ""),
+    "albedo_wco2": ("float64", ""),
+    "albedo_sco2": ("float64", ""),
+    "aod_total": ("float64", ""),
+    "altitude_stddev": ("float64", "m"),
+    "windspeed": ("float64", "m/s"),
     "distance_km": ("float64", "km"),
 }
+
+#: Retrieval diagnostics that correlate with XCO2 biases (bright surfaces, aerosol, rough
+#: terrain): band albedos (O2 A, weak CO2, strong CO2), total cloud+aerosol optical depth at
+#: 0.755 µm, and the spread of the surface altitude within the footprint (m).
+DIAGNOSTIC_COLUMNS = ("albedo_o2a", "albedo_wco2", "albedo_sco2", "aod_total", "altitude_stddev")
+
+#: Float columns every reader returns, NaN when a file lacks them: the diagnostics and the
+#: retrieved surface wind speed (m/s, no direction; the emission uses the met wind components).
+OPTIONAL_COLUMNS = (*DIAGNOSTIC_COLUMNS, "windspeed")
 
 #: Minimal input for fitting and detection.
 SOUNDING_REQUIRED = ("orbit", "latitude", "longitude", "xco2")

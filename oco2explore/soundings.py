@@ -1,4 +1,7 @@
-"""The sounding table (CONTRACT §1): checking, normalising, along-track distance, I/O."""
+"""The sounding table (CONTRACT §1): checking, normalising, along-track distance.
+
+Reading one from a file of any format is :func:`oco2explore.readers.read_soundings`.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, SchemaError
+from .errors import SchemaError
 from .geo import along_track_km, bearing_deg, haversine_km, lat_lon_of_vectors, unit_vectors
-from .schema import SOUNDING_COLUMNS, SOUNDING_REQUIRED
-from .tableio import read_table
+from .schema import SOUNDING_REQUIRED
+from .validate import SOUNDING_RULES, check_table
 
 log = logging.getLogger(__name__)
 
@@ -124,60 +127,16 @@ def normalise_soundings(df: pd.DataFrame, source: str | Path | None = None) -> p
     Raises
     ------
     SchemaError
-        A required column is missing or not numeric.
+        A required column is missing, or a value is of the wrong type or out of range
+        (:mod:`oco2explore.validate`).
     """
     missing = [c for c in SOUNDING_REQUIRED if c not in df.columns]
     if missing:
         raise SchemaError(f"missing column(s) {', '.join(missing)} in sounding table", path=source)
-    out = df.copy()
-    for col, (dtype, _unit) in SOUNDING_COLUMNS.items():
-        if col not in out.columns:
-            continue
-        try:
-            if dtype.startswith("datetime64"):
-                fmt = "ISO8601" if out[col].dtype.kind in "OUS" else None  # mixed precision
-                out[col] = pd.to_datetime(out[col], utc=True, format=fmt).astype(
-                    "datetime64[ns, UTC]"
-                )
-            else:
-                out[col] = out[col].astype(dtype)
-        except (ValueError, TypeError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise SchemaError(
-                f"column {col!r} cannot be read as {dtype}: {first}", path=source
-            ) from exc
+    out = check_table(df, SOUNDING_RULES, source=source)
     if "distance_km" not in out.columns:
         out = add_distance_km(out)
     else:
         order = [c for c in ("orbit", "distance_km") if c in out]
         out = out.sort_values(order, kind="stable").reset_index(drop=True)
     return out
-
-
-def read_soundings(path: str | Path, quality: str = "good") -> pd.DataFrame:
-    """Read a sounding table from Parquet, CSV, one Lite NetCDF file or a folder of them.
-
-    Parameters
-    ----------
-    path : str or Path
-        ``.parquet``/``.csv`` table, ``.nc4`` file, or a folder of ``.nc4`` files.
-    quality : {"good", "all"}
-        Quality policy for Lite files (see :func:`oco2explore.lite.read_lite`).
-
-    Returns
-    -------
-    DataFrame
-        Sounding table (CONTRACT §1).
-    """
-    path = Path(path)
-    if path.is_dir() or path.suffix.lower() in NETCDF_SUFFIXES:
-        from .lite import find_lite_files, read_lite
-
-        files = find_lite_files(path) if path.is_dir() else [path]
-        if not files:
-            raise InputError("no Lite NetCDF files (*.nc4) found", path=path)
-        return read_lite(files, quality=quality)
-    df = read_table(path)
-    if quality == "good" and "xco2_quality_flag" in df.columns:
-        df = df[df["xco2_quality_flag"] == 0]
-    return normalise_soundings(df, source=path)

@@ -34,7 +34,6 @@ Credentials
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
@@ -43,11 +42,10 @@ import mimetypes
 import os
 import posixpath
 import shutil
-import sys
 import tempfile
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -293,12 +291,23 @@ class SwiftAuth:
             source = Path(config)
             try:
                 config = json.loads(source.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                raise InputError(f"cannot read Swift configuration: {exc}", path=source) from exc
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                raise InputError(
+                    f"cannot read Swift configuration: {reason}", path=source
+                ) from None
         section = config.get("swift_storage", config) if isinstance(config, Mapping) else None
-        if not isinstance(section, Mapping) or not section.get("auth_url"):
+        if not isinstance(section, Mapping) or not isinstance(section.get("auth_url"), str):
             raise InputError(
                 "Swift configuration needs {'swift_storage': {'auth_url', 'user', 'key', ...}}",
+                path=source,
+            )
+        texts = ("auth_url", "user", "key", "auth_version", "tenant_name", "base_url")
+        wrong = [k for k in texts if not isinstance(section.get(k, ""), (str, int, type(None)))]
+        if wrong or not isinstance(section.get("options") or {}, Mapping):
+            raise InputError(
+                f"Swift configuration: {', '.join(wrong) or 'options'} must be "
+                + ("text" if wrong else "an object of Keystone options"),
                 path=source,
             )
         return cls(
@@ -565,6 +574,21 @@ class SwiftStore(Store):
 
     def get(self, key: str, local: str | Path) -> Path:
         local = Path(local)
+        try:
+            return self._get(key, local)
+        except InputError as exc:
+            # Swift quarantines an object whose data fails its checksum: the listing
+            # still shows it, but a GET answers 404. Say so rather than "not found".
+            if "not found" not in exc.reason or not any(
+                info.key == key for info in self.list_info(key)
+            ):
+                raise
+            raise InputError(
+                f"download of {key} from {self}: listed but its data is gone (quarantined by "
+                "Swift after a checksum failure?); upload it again"
+            ) from None
+
+    def _get(self, key: str, local: Path) -> Path:
         for attempt in range(self.retries + 1):
             try:
                 with self._errors(f"download of {key}"), atomic_path(local) as tmp:
@@ -616,6 +640,20 @@ def is_swift_url(location: str | Path) -> bool:
     return str(location).startswith(SWIFT_SCHEME)
 
 
+def split_swift_url(location: str) -> tuple[str, str]:
+    """``swift://container/key/or/prefix/`` -> ``(container, "key/or/prefix/")``.
+
+    Raises
+    ------
+    InputError
+        No container name.
+    """
+    container, _, rest = str(location)[len(SWIFT_SCHEME) :].partition("/")
+    if not container:
+        raise InputError(f"no container in {location!r}; use swift://CONTAINER/KEY")
+    return container, rest
+
+
 def open_store(
     location: str | Path,
     swift_config: str | Path | Mapping[str, Any] | None = None,
@@ -641,92 +679,44 @@ def open_store(
         return location
     if not is_swift_url(location):
         return LocalStore(location)
-    container, _, prefix = str(location)[len(SWIFT_SCHEME) :].partition("/")
+    container, prefix = split_swift_url(str(location))
+    prefix = prefix.strip("/")
     auth = SwiftAuth.from_config(swift_config) if swift_config else SwiftAuth.from_env()
     return SwiftStore(container, prefix, auth=auth, **swift_options)
 
 
-# --- command line ------------------------------------------------------------------------
+# --- trees of files ------------------------------------------------------------------------
 
 
-def _put_tree(store: Store, local: Path, key: str | None, echo: Callable[[str], None]) -> None:
+def put_tree(store: Store, local: str | Path, key: str | None = None) -> Iterator[str]:
+    """Upload a file, or a folder recursively, to ``key`` (default: its name); yields the keys."""
+    local = Path(local)
     if local.is_dir():
-        base = key if key is not None else local.name
+        base = (key if key is not None else local.name).rstrip("/")
         for path in sorted(p for p in local.rglob("*") if p.is_file()):
             rel = path.relative_to(local).as_posix()
-            echo(store.put(path, f"{base}/{rel}" if base else rel).key)
+            yield store.put(path, f"{base}/{rel}" if base else rel).key
     else:
-        echo(store.put(local, key or local.name).key)
+        yield store.put(local, key or local.name).key
 
 
-def _get_tree(store: Store, key: str, local: Path | None, echo: Callable[[str], None]) -> None:
-    if store.exists(key):
+def get_tree(store: Store, key: str, local: str | Path | None = None) -> Iterator[Path]:
+    """Download an object, or every object under the pseudo-folder ``key``; yields the files.
+
+    ``local`` defaults to the key's base name; an existing folder receives the object
+    under its base name, as ``cp`` does.
+    """
+    local = None if local is None else Path(local)
+    if key and not key.endswith("/") and store.exists(key):
         dest = local or Path(posixpath.basename(key))
         if dest.is_dir():
             dest = dest / posixpath.basename(key)
-        echo(str(store.get(key, dest)))
+        yield store.get(key, dest)
         return
-    folder = key.rstrip("/") + "/"
+    folder = key.rstrip("/") + "/" if key.strip("/") else ""
     keys = store.list(folder)
     if not keys:
         raise InputError(f"no object {key!r} in {store}")
-    root = local or Path(posixpath.basename(key.rstrip("/")))
+    root = local or Path(posixpath.basename(key.rstrip("/")) or ".")
     for k in keys:
-        echo(str(store.get(k, root / k[len(folder) :])))
-
-
-#: ``storage`` actions: fewest and most paths, usage line.
-_STORAGE_USAGE = {
-    "ls": (0, 1, "ls [PREFIX]"),
-    "put": (1, 2, "put LOCAL [KEY]"),
-    "get": (1, 2, "get KEY [LOCAL]"),
-    "rm": (1, 1, "rm KEY"),
-    "url": (1, 1, "url KEY"),
-    "nasa": (1, 2, "nasa START [END]"),
-}
-
-
-def storage_command(args: argparse.Namespace) -> int:
-    """``oco2explore storage ls|put|get|rm|url``: the CLI front of :func:`open_store`.
-
-    ``args`` has ``action``, ``paths`` (``ls [PREFIX]``, ``put LOCAL [KEY]``,
-    ``get KEY [LOCAL]``, ``rm KEY``, ``url KEY``, ``nasa START [END]``), ``store`` and
-    ``swift_config``. A folder given to ``put`` is uploaded recursively; ``get`` of a
-    pseudo-folder downloads everything under it; ``nasa`` downloads Lite files from NASA
-    (:func:`oco2explore.nasa.download_lite`, options ``collection``,
-    ``collection_version``, ``bbox``). Returns the exit status (0).
-    """
-    store = open_store(args.store, swift_config=args.swift_config)
-    paths = list(args.paths)
-    least, most, usage = _STORAGE_USAGE[args.action]
-    if not least <= len(paths) <= most:
-        raise InputError(f"usage: oco2explore storage {usage}")
-
-    def echo(line: str) -> None:
-        print(line, file=sys.stdout)
-
-    if args.action == "ls":
-        for info in store.list_info(paths[0] if paths else ""):
-            echo(f"{info.size:>12d}  {info.key}")
-    elif args.action == "put":
-        _put_tree(store, Path(paths[0]), paths[1] if len(paths) > 1 else None, echo)
-    elif args.action == "get":
-        _get_tree(store, paths[0], Path(paths[1]) if len(paths) > 1 else None, echo)
-    elif args.action == "url":
-        echo(store.url(paths[0]))
-    elif args.action == "nasa":
-        from .nasa import download_lite
-
-        for key in download_lite(
-            paths[0],
-            paths[1] if len(paths) > 1 else None,
-            store,
-            collection=args.collection,
-            version=args.collection_version,
-            bbox=args.bbox,
-            progress=not args.quiet,
-        ):
-            echo(key)
-    else:
-        store.delete(paths[0])
-    return 0
+        yield store.get(k, root / k[len(folder) :])

@@ -28,21 +28,34 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
 
     A reader never sees a half-written file, and a failure leaves an existing
-    ``path`` untouched.
+    ``path`` untouched. Any :class:`OSError` of the write (disk full, read-only
+    file system, a folder in the way) becomes an :class:`InputError` naming ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _write_error(path, exc) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        # mkstemp creates 0600; give the result the permissions an ordinary write would.
-        os.chmod(tmp_path, 0o666 & ~_UMASK)
-        os.replace(tmp_path, path)
+        try:
+            yield tmp_path
+            # mkstemp creates 0600; give the result the permissions an ordinary write would.
+            os.chmod(tmp_path, 0o666 & ~_UMASK)
+            os.replace(tmp_path, path)
+        except OSError as exc:  # disk full, a folder in the way, ...
+            raise _write_error(path, exc) from None
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _write_error(path: Path, exc: OSError) -> InputError:
+    """One line saying why ``path`` cannot be written (CONTRACT §4: exit status 2)."""
+    reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    return InputError(f"cannot write: {reason}", path=path)
 
 
 def _umask() -> int:

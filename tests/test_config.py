@@ -1,10 +1,11 @@
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from oco2explore.cli import build_parser, config_from_args
-from oco2explore.config import FitConfig
+from oco2explore.config import FitConfig, MatchConfig
 from oco2explore.errors import InputError
 
 
@@ -69,3 +70,79 @@ def test_every_field_is_a_detect_option(capsys):
         ["detect", "s.csv", "--out", "p.csv", "--center-shift-max-km", "0", "--slope-max", "0.1"]
     )
     assert config_from_args(args) == FitConfig(center_shift_max_km=0.0, slope_max=0.1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"r2_min": float("nan")}, "r2_min must be finite"),
+        ({"half_width_km": float("inf")}, "half_width_km must be finite"),
+        ({"sigma_min_km": True}, "sigma_min_km must be a number"),
+        ({"min_soundings": 2.7}, "min_soundings must be an integer"),
+        ({"min_soundings": "50"}, "min_soundings must be an integer"),
+        ({"deblend": 1}, "deblend must be true or false"),
+        ({"quality": 3}, "quality must be str"),
+        ({"wind_aligned": None}, "wind_aligned must not be None"),
+        ({"error_correlation_ppm": 1e200}, "error_correlation_ppm <= 10"),
+        ({"r2_min": 1.5}, "r2_min must be <= 1"),
+        ({"min_support": -1}, "min_support must be >= 0"),
+    ],
+)
+def test_every_field_is_checked_against_its_type(changes, message):
+    with pytest.raises(InputError, match=message):
+        FitConfig(**changes)
+
+
+def test_integers_for_floats_become_floats_and_the_digest_is_stable():
+    config = FitConfig(half_width_km=100, sigma_min_km=np.int64(2))
+    assert isinstance(config.half_width_km, float) and config == FitConfig()
+    assert config.digest() == FitConfig().digest()
+
+
+def test_from_strings_is_the_one_text_parser():
+    base = FitConfig(sigma_min_km=3.0)
+    parsed = FitConfig.from_strings({"r2_min": "none", "wind_aligned": "off"}, base=base)
+    assert parsed == base.replace(r2_min=None, wind_aligned=False)
+    with pytest.raises(InputError, match="--r2-min must be finite"):
+        FitConfig.from_strings({"r2_min": "nan"})
+    with pytest.raises(InputError, match="--min-soundings expects int"):
+        FitConfig.from_strings({"min_soundings": "2.7"})
+    with pytest.raises(InputError, match="unknown fit parameter"):
+        FitConfig.from_strings({"radius": "1"})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"null", "must be a JSON object, got NoneType"),
+        (b'{"fit_config": [1, 2]}', "must be a JSON object, got list"),
+        (b"\xff\xfe", "cannot read fit configuration"),
+        (b'{"half_width_km": "abc"}', "half_width_km must be a number"),
+    ],
+)
+def test_bad_json_files_name_the_file(content, message, tmp_path):
+    path = tmp_path / "fit.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as err:
+        FitConfig.from_json(path)
+    assert str(err.value).startswith(f"{path}: ")
+
+
+def test_match_config_is_checked_the_same_way(tmp_path):
+    with pytest.raises(InputError, match="radius_km must be finite"):
+        MatchConfig(radius_km=float("nan"))
+    with pytest.raises(InputError, match="max_plume_age_h must be a number"):
+        MatchConfig.from_dict({"max_plume_age_h": True})
+    assert MatchConfig.from_strings({"radius_km": "40"}).radius_km == 40.0
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"match_config": {"radius_km": 30}}))
+    assert MatchConfig.from_json(path) == MatchConfig(radius_km=30.0)
+
+
+def test_match_options_on_the_command_line(tmp_path):
+    from oco2explore.cli import match_config_from_args
+
+    args = build_parser().parse_args(
+        ["run", "in", "--out", "o", "--radius-km", "40", "--size-sigma-ln", "0.5"]
+    )
+    assert match_config_from_args(args) == MatchConfig(radius_km=40.0, size_sigma_ln=0.5)

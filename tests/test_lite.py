@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -14,13 +15,14 @@ import pytest
 from oco2explore.errors import InputError, LiteFormatError
 from oco2explore.lite import (
     BUILD_IDS,
+    OPTIONAL_VARIABLES,
     extract,
     find_lite_files,
     read_lite,
     read_lite_file,
     write_lite_file,
 )
-from oco2explore.schema import SOUNDING_COLUMNS
+from oco2explore.schema import DIAGNOSTIC_COLUMNS, OPTIONAL_COLUMNS, SOUNDING_COLUMNS
 from oco2explore.simulate import simulate_orbit
 from oco2explore.tableio import read_table, read_table_metadata
 
@@ -191,6 +193,97 @@ def test_several_files_and_folders(tmp_path: Path) -> None:
         find_lite_files(tmp_path / "missing")
 
 
+#: The retrieval diagnostics as real Lite files (B9, B10, B11, OCO-3) have them: path -> values
+#: (row-dependent, so a misaligned read shows).
+DIAGNOSTICS = {
+    "Retrieval/albedo_o2a": lambda i: 0.20 + 0.001 * i,
+    "Retrieval/albedo_wco2": lambda i: 0.25 + 0.001 * i,
+    "Retrieval/albedo_sco2": lambda i: 0.15 + 0.001 * i,
+    "Retrieval/aod_total": lambda i: 0.05 + 0.0001 * i,
+    "Sounding/altitude_stddev": lambda i: 10.0 + i,
+    "Retrieval/windspeed": lambda i: 3.0 + 0.01 * i,
+}
+
+
+def _add_variables(path: Path, names: dict, length: int | None = None) -> Path:
+    """Append float32 variables (Lite fill value) at ``group/name`` paths to a Lite file."""
+    with netCDF4.Dataset(path, "a") as ds:
+        n = ds.dimensions["sounding_id"].size
+        if length is not None:
+            ds.createDimension("other", length)
+        for var_path, value in names.items():
+            group, name = var_path.split("/")
+            dims = ("other",) if length is not None else ("sounding_id",)
+            var = ds[group].createVariable(name, "f4", dims, fill_value=-999999.0)
+            var[:] = value(np.arange(length or n)).astype(np.float32)
+    return path
+
+
+def test_optional_variables_are_the_schema_columns() -> None:
+    names = tuple(p.rsplit("/", 1)[-1] for p, _u, _l in OPTIONAL_VARIABLES)
+    assert names == OPTIONAL_COLUMNS
+    assert set(DIAGNOSTIC_COLUMNS) <= set(names)
+    assert {p for p, _u, _l in OPTIONAL_VARIABLES} == set(DIAGNOSTICS)
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_retrieval_diagnostics_are_read_in_every_layout(tmp_path: Path, layout: str) -> None:
+    path = _add_variables(make_lite_file(tmp_path / LAYOUTS[layout][0], layout), DIAGNOSTICS)
+    everything = read_lite_file(path, quality="all")
+    row = np.arange(len(everything))
+    for var_path, value in DIAGNOSTICS.items():
+        col = var_path.rsplit("/", 1)[-1]
+        assert np.allclose(everything[col], value(row), rtol=1e-6), col
+    # The quality filter keeps the diagnostics of the soundings it keeps.
+    good = read_lite(path, quality="good")
+    kept = everything[everything["xco2_quality_flag"] == 0]
+    merged = good.merge(kept, on="sounding_id", suffixes=("", "_raw"))
+    assert len(merged) == len(good) == 32
+    for col in OPTIONAL_COLUMNS:
+        assert str(good[col].dtype) == "float64"
+        assert np.allclose(merged[col], merged[f"{col}_raw"]), col
+    # psurf, psurf_apriori, altitude, footprint, operation_mode are there too (CONTRACT §1).
+    for col in ("psurf", "psurf_apriori", "altitude", "footprint", "operation_mode"):
+        assert good[col].notna().all(), col
+
+
+def test_missing_diagnostics_are_nan_with_a_log_message(tmp_path: Path, caplog) -> None:
+    partial = {k: v for k, v in DIAGNOSTICS.items() if k == "Retrieval/albedo_o2a"}
+    path = _add_variables(make_lite_file(tmp_path / "a.nc4"), partial)
+    _add_variables(path, {"Retrieval/aod_total": DIAGNOSTICS["Retrieval/aod_total"]}, length=5)
+    with netCDF4.Dataset(path, "a") as ds:
+        ds["Retrieval/albedo_o2a"][2] = -999999.0
+    with caplog.at_level(logging.INFO, logger="oco2explore.lite"):
+        df = read_lite(path, quality="all")
+    assert np.isnan(df["albedo_o2a"].iloc[2]) and df["albedo_o2a"].notna().sum() == len(df) - 1
+    for col in ("albedo_wco2", "albedo_sco2", "aod_total", "altitude_stddev", "windspeed"):
+        assert df[col].isna().all(), col  # absent, or (aod_total) not one value per sounding
+    (message,) = [r.getMessage() for r in caplog.records if "NaN columns" in r.getMessage()]
+    assert str(path) in message
+    assert "Retrieval/aod_total" in message and "Sounding/altitude_stddev" in message
+    assert "albedo_o2a" not in message
+    # A file without any of them reads as before, with NaN columns.
+    bare = read_lite(make_lite_file(tmp_path / "b.nc4"), quality="all")
+    assert bare[list(OPTIONAL_COLUMNS)].isna().all().all()
+
+
+def test_written_diagnostics_read_back_at_their_lite_paths(tmp_path: Path) -> None:
+    table, _ = simulate_orbit(11522, regions=["highveld"], plumes=False)
+    row = np.arange(len(table))
+    for var_path, value in DIAGNOSTICS.items():
+        table[var_path.rsplit("/", 1)[-1]] = value(row)
+    table["windspeed"] = np.nan  # all NaN: not written
+    path = write_lite_file(table, tmp_path / "x.nc4")
+    with netCDF4.Dataset(path) as ds:
+        assert ds["Retrieval/albedo_sco2"].dtype == np.float32
+        assert "windspeed" not in ds["Retrieval"].variables
+        assert ds["Sounding/altitude_stddev"].units == "m"
+    back = read_lite_file(path, quality="all")
+    for col in DIAGNOSTIC_COLUMNS:
+        assert np.allclose(back[col], table[col], rtol=1e-6), col
+    assert back["windspeed"].isna().all()
+
+
 def _truncated(path: Path) -> Path:
     make_lite_file(path)
     data = path.read_bytes()
@@ -263,12 +356,13 @@ def test_extract_writes_good_files_and_lists_failures(tmp_path: Path) -> None:
     assert meta["failed"][0][0] == str(bad)
 
 
-def test_extract_with_only_bad_files_writes_an_empty_table(tmp_path: Path) -> None:
+def test_extract_with_only_bad_files_keeps_the_existing_table(tmp_path: Path) -> None:
     bad = _empty(tmp_path / "a.nc4")
     out = tmp_path / "t.csv"
-    failures = extract([bad], out, progress=False)
-    assert failures == [(bad, "empty file")]
-    assert len(read_table(out)) == 0
+    out.write_text("xco2\n400.0\n")
+    with pytest.raises(InputError, match="a.nc4: empty file.*not written"):
+        extract([bad], out, progress=False)
+    assert len(read_table(out)) == 1
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

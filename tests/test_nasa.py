@@ -88,10 +88,10 @@ def test_search_needs_no_login_but_network(no_login):
 
 
 def test_cli_without_login_exit_2_one_stderr_line(no_login, tmp_path, capsys):
-    status = main(["storage", "nasa", "2016-08-31", "2016-09-01", "--store", str(tmp_path)])
+    status = main(["nasa", "2016-08-31", "2016-09-01", "--out", str(tmp_path)])
     captured = capsys.readouterr()
     assert status == 2 and captured.out == ""
-    assert captured.err.splitlines() == [f"oco2explore storage: error: {nasa.LOGIN_MESSAGE}"]
+    assert captured.err.splitlines() == [f"oco2explore nasa: error: {nasa.LOGIN_MESSAGE}"]
 
 
 @pytest.mark.timeout(60)
@@ -102,8 +102,8 @@ def test_cli_with_token_offline_exit_2_one_stderr_line_without_secret(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in EARTHDATA_VARS}
     env.update(HOME=str(tmp_path), EARTHDATA_TOKEN=token)
     res = subprocess.run(
-        [sys.executable, "-m", "oco2explore.cli", "storage", "nasa", "2016-08-31"]
-        + ["--store", str(tmp_path / "lite"), "--collection", "OCO3_L2_Lite_FP"],
+        [sys.executable, "-m", "oco2explore.cli", "nasa", "2016-08-31"]
+        + ["--out", str(tmp_path / "lite"), "--collection", "OCO3_L2_Lite_FP"],
         capture_output=True,
         text=True,
         env=env,
@@ -111,15 +111,17 @@ def test_cli_with_token_offline_exit_2_one_stderr_line_without_secret(tmp_path):
     )
     assert res.returncode == 2 and res.stdout == ""
     lines = res.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("oco2explore storage: error: ")
-    assert lines[0].removeprefix("oco2explore storage: error: ").startswith(OFFLINE_OR_REJECTED)
+    assert len(lines) == 1 and lines[0].startswith("oco2explore nasa: error: ")
+    assert lines[0].removeprefix("oco2explore nasa: error: ").startswith(OFFLINE_OR_REJECTED)
     assert token not in res.stderr and "Traceback" not in res.stderr
 
 
 def test_cli_checks_arguments_before_login(no_login, tmp_path, capsys):
-    assert main(["storage", "nasa", "--store", str(tmp_path)]) == 2
-    assert "usage: oco2explore storage nasa START [END]" in capsys.readouterr().err
-    assert main(["storage", "nasa", "2016-09-02", "2016-09-01", "--store", str(tmp_path)]) == 2
+    with pytest.raises(SystemExit) as exit_:
+        main(["nasa", "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "the following arguments are required: start" in capsys.readouterr().err
+    assert main(["nasa", "2016-09-02", "2016-09-01", "--out", str(tmp_path)]) == 2
     assert "end day 2016-09-01 is before start day 2016-09-02" in capsys.readouterr().err
 
 

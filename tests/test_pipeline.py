@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from oco2explore.cli import main
-from oco2explore.config import FitConfig
+from oco2explore.config import FitConfig, MatchConfig
 from oco2explore.pipeline import file_prefix, month_of, run_pipeline, window_soundings
 from oco2explore.simulate import REGIONS, simulate
 from oco2explore.tableio import read_table, read_table_metadata
@@ -274,3 +274,15 @@ def test_swift_input_and_output(swift_server, reference, lite_dir, tmp_path):
     for key in store.list():
         store.get(key, local / key)
     _assert_same_results(reference, local)
+
+
+def test_match_config_is_recorded_with_every_match_table(reference: Path):
+    expected = MatchConfig().to_dict()
+    tables = sorted(reference.glob("files/*/matches.parquet"))
+    tables += sorted(reference.glob("catalogue/matches_*.parquet"))
+    assert tables
+    for path in tables:
+        assert read_table_metadata(path)["match_config"] == expected, path
+    manifest = json.loads((reference / "manifest.json").read_text())
+    assert manifest["match_config"] == expected
+    assert manifest["match_digest"] == MatchConfig().digest()

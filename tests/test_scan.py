@@ -16,6 +16,7 @@ from oco2explore.scan import (
     empty_peaks,
     neighbour_model,
     peak_components,
+    prepare_orbit,
     scan_orbit,
     wind_aligned_km,
 )
@@ -159,14 +160,14 @@ def test_a_weak_broad_refit_does_not_hide_a_strong_narrow_candidate():
     y = 400.0 + gaussian(x - 210.0, 12.0, 3.0) + rng.normal(0.0, 0.4, x.size)
     config = WHITE.replace(center_shift_max_km=0.0)
     centers, sigmas = np.array([200.0, 210.0]), np.array([12.0, 3.0])
+    track = prepare_orbit(pd.DataFrame({"distance_km": x, "xco2": y}), config)
     fits = [
-        r.fit
-        for r in _refit_candidates(x, y, None, centers, sigmas, np.array([60.0, 100.0]), config)
+        r.fit for r in _refit_candidates(track, centers, sigmas, np.array([60.0, 100.0]), config)
     ]
     assert [f.reject_reason for f in fits] == ["significance_min", ""]
     assert fits[1].sigma_km == pytest.approx(3.0, rel=0.3)
     # A candidate below the threshold at its width stays hidden by the weak refit.
-    weak = _refit_candidates(x, y, None, centers, sigmas, np.array([60.0, 20.0]), config)
+    weak = _refit_candidates(track, centers, sigmas, np.array([60.0, 20.0]), config)
     assert len(weak) == 1
 
 

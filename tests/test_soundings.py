@@ -10,9 +10,10 @@ import pytest
 
 from oco2explore.errors import InputError, SchemaError
 from oco2explore.geo import destination, haversine_km
+from oco2explore.readers import read_soundings
 from oco2explore.schema import SOUNDING_COLUMNS
 from oco2explore.simulate import simulate, simulate_orbit
-from oco2explore.soundings import add_distance_km, frame_id, normalise_soundings, read_soundings
+from oco2explore.soundings import add_distance_km, frame_id, normalise_soundings
 from oco2explore.tableio import write_table
 
 
@@ -98,7 +99,7 @@ def test_normalise_names_missing_and_bad_columns() -> None:
         normalise_soundings(pd.DataFrame({"orbit": [1], "latitude": [0.0]}), source="t.csv")
     assert str(info.value).startswith("t.csv: ")
     bad = pd.DataFrame({"orbit": [1], "latitude": [0.0], "longitude": [0.0], "xco2": ["high"]})
-    with pytest.raises(SchemaError, match="'xco2' cannot be read as float64"):
+    with pytest.raises(SchemaError, match="column 'xco2': 'high' is not a number"):
         normalise_soundings(bad)
 
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -244,3 +245,99 @@ def test_debug_logs_reveal_no_secret(swift_server, caplog):
     token = store.connection.get_auth()[1]
     assert "X-Auth-Token" in caplog.text  # swiftclient did log the requests
     assert token[5:13] not in caplog.text and swift_server.key not in caplog.text
+
+
+@pytest.mark.swift
+def test_storage_paths_as_users_type_them(swift_server, tmp_path, capsys):
+    """``put FILE swift://c/prefix/``, ``ls swift://c/prefix/``, ``get swift://c/key LOCAL``."""
+    config = tmp_path / "swift.json"
+    config.write_text(json.dumps(swift_server.config()))
+    local = tmp_path / "peaks.csv"
+    local.write_text("peak_id\n1\n")
+    container = f"url{uuid.uuid4().hex[:8]}"
+    opts = ["--swift-config", str(config), "-q"]
+    assert main(["storage", "put", str(local), f"swift://{container}/runs/r1/", *opts]) == 0
+    assert capsys.readouterr().out.split() == ["runs/r1/peaks.csv"]
+    assert main(["storage", "put", str(local), f"swift://{container}/other.csv", *opts]) == 0
+    capsys.readouterr()
+    assert main(["storage", "ls", f"swift://{container}/runs/", *opts]) == 0
+    assert capsys.readouterr().out.split() == ["10", "runs/r1/peaks.csv"]
+    back = tmp_path / "back.csv"
+    assert main(["storage", "get", f"swift://{container}/runs/r1/peaks.csv", str(back), *opts]) == 0
+    assert back.read_text() == "peak_id\n1\n"
+    # The same object through --store and a key relative to it.
+    store = ["--store", f"swift://{container}/runs"]
+    assert main(["storage", "get", "r1/peaks.csv", str(tmp_path / "b2.csv"), *store, *opts]) == 0
+    assert (tmp_path / "b2.csv").read_text() == "peak_id\n1\n"
+    assert main(["storage", "rm", f"swift://{container}/other.csv", *opts]) == 0
+    assert main(["storage", "ls", f"swift://{container}", *opts]) == 0
+    assert capsys.readouterr().out.split()[-1] == "runs/r1/peaks.csv"
+    assert main(["storage", "ls", "swift:///x", *opts]) == 2
+    assert "no container" in capsys.readouterr().err
+
+
+@pytest.mark.swift
+def test_damaged_object_once_quarantined_is_not_called_missing(swift_server, tmp_path):
+    """Swift quarantines an object whose data fails its MD5: the next GET is a 404, but the
+    listing still shows it; the message must say so, not "not found" (issue #14, cause 12)."""
+    store = _swift_store(swift_server, retries=0, starting_backoff=0.01)
+    body = b"quarantine-test" * 300
+    store.put_bytes(body, "peaks.parquet")
+    (data,) = (p for p in (swift_server.base / "srv").rglob("*.data") if p.read_bytes() == body)
+    data.write_bytes(body[:100] + b"X" + body[101:])
+    with pytest.raises(InputError, match="MD5 does not match"):
+        store.get("peaks.parquet", tmp_path / "a")
+    deadline = time.monotonic() + 10
+    while data.exists() and time.monotonic() < deadline:  # the object server quarantines it
+        time.sleep(0.05)
+    with pytest.raises(InputError) as err:
+        store.get("peaks.parquet", tmp_path / "b")
+    assert "quarantined" in str(err.value) and "not found" not in str(err.value)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.swift
+@pytest.mark.timeout(120)
+def test_server_stopped_mid_upload_is_one_line_and_keeps_the_old_object(swift_server, tmp_path):
+    store = _swift_store(swift_server, retries=1, starting_backoff=0.01)
+    store.put_bytes(b"good version", "big.bin")
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(64 << 20))
+    server = swift_server.procs["object"]
+    start = _written_bytes(server.pid)
+    errors: list[BaseException] = []
+
+    def upload() -> None:
+        try:
+            store.put(big, "big.bin")
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            errors.append(exc)
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while _written_bytes(server.pid) - start < (16 << 20):
+        assert thread.is_alive(), "upload finished before the server could be stopped"
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    os.killpg(server.pid, signal.SIGKILL)  # the object server dies mid-upload
+    server.wait()
+    thread.join(60)
+    # Restart the object server with its configuration, for the check and the other tests.
+    swift_server.procs["object"] = subprocess.Popen(
+        server.args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assert len(errors) == 1 and isinstance(errors[0], InputError), errors
+    assert "\n" not in str(errors[0]) and "big.bin" in str(errors[0])
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            assert store.get_bytes("big.bin") == b"good version"
+            break
+        except InputError:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)

@@ -8,13 +8,12 @@ box, str -> text or a choice); :data:`SPECS` only makes the known fields nicer t
 from __future__ import annotations
 
 import dataclasses
-import typing
 from collections.abc import Callable
 
 import ipywidgets as W
 import numpy as np
 
-from ..config import QUALITY_POLICIES, FitConfig
+from ..config import QUALITY_POLICIES, FitConfig, field_kind
 
 #: Label, minimum, maximum and step of the sliders of known fields.
 SPECS: dict[str, tuple[str, float, float, float]] = {
@@ -46,14 +45,6 @@ CHOICES: dict[str, tuple[str, ...]] = {"quality": QUALITY_POLICIES}
 #: Width of the labels (they hold their unit: never cut) and of one control row.
 DESCRIPTION_WIDTH = "150px"
 CONTROL_WIDTH = "318px"
-
-
-def _kind(name: str) -> tuple[type, bool]:
-    """(base type, optional?) of a FitConfig field."""
-    hint = typing.get_type_hints(FitConfig)[name]
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    optional = type(None) in typing.get_args(hint)
-    return (args[0] if optional else hint), optional
 
 
 def _value_widget(name: str, kind: type, default: object) -> W.ValueWidget:
@@ -98,7 +89,7 @@ class Controls:
         self._silent = False
         rows = []
         for field in dataclasses.fields(FitConfig):
-            kind, optional = _kind(field.name)
+            kind, optional = field_kind(FitConfig, field.name)
             widget = _value_widget(field.name, kind, field.default)
             widget.add_class(f"oco2-ctl-{field.name}")
             widget.observe(self._changed, "value")

@@ -1,8 +1,8 @@
 """The explorer: an orbit view (map, window, live fit, sources) and a monthly catalogue view.
 
 :class:`Explorer` composes the widgets of this package and calls the same core
-functions as the command line (:func:`oco2explore.fit.fit_window`,
-:func:`oco2explore.scan.scan_orbit`, :mod:`oco2explore.emission`,
+functions as the command line (:func:`oco2explore.scan.fit_at`, the scan's own
+window fit, and :func:`oco2explore.scan.scan_orbit`, :mod:`oco2explore.emission`,
 :func:`oco2explore.match.nearest_sources`) with the same
 :class:`~oco2explore.config.FitConfig`.
 """
@@ -13,7 +13,6 @@ import contextlib
 import html
 import logging
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,11 @@ import pandas as pd
 from ..config import FitConfig
 from ..emission import emissions_at
 from ..errors import InputError
-from ..fit import FitResult, fit_window
+from ..fit import FitResult
 from ..geo import haversine_km
 from ..inventory import load_inventories
 from ..match import SourceIndex, nearest_sources
-from ..scan import neighbour_model, peak_components, scan_orbit
+from ..scan import Track, WindowFit, fit_at, peak_components, prepare_orbit, scan_orbit
 from .controls import Controls
 from .data import DataRoot, lite_day
 from .mapview import OrbitMap
@@ -175,7 +174,8 @@ class OrbitView:
         self.row: dict[str, Any] = {}
         self.candidates = pd.DataFrame()
         self.truth = pd.DataFrame()
-        self.refit_seconds = float("nan")
+        self._track: Track | None = None
+        self._track_wind_aligned = False
         self._busy = False
 
         self.file_select = W.Dropdown(
@@ -372,6 +372,7 @@ class OrbitView:
         self.orbit = orbit
         self.quality = quality
         self.soundings = one.reset_index(drop=True)
+        self._track = None
         # Frame centres: the track without the footprints' cross-track zig-zag.
         self.track = (
             self.soundings.groupby("distance_km", sort=True)[["latitude", "longitude"]]
@@ -465,7 +466,8 @@ class OrbitView:
         match = self.peaks[self.peaks["peak_id"].astype(str) == str(peak_id)]
         if match.empty:
             raise InputError(f"peak {peak_id} is not on this orbit")
-        self.move_to_km(float(match["distance_km"].iloc[0]))
+        # The window goes exactly on the peak's centre: the fit there is the peak's row.
+        self.move_to_km(float(match["distance_km"].iloc[0]), exact=True)
         self.map.map.center = self._position(self.centre_km)
 
     def move_to_latlon(self, lat: float, lon: float) -> None:
@@ -474,53 +476,51 @@ class OrbitView:
             d = haversine_km(lat, lon, self.soundings["latitude"], self.soundings["longitude"])
             self._move_to(int(np.argmin(d)))
 
-    def move_to_km(self, centre_km: float) -> None:
-        """Snap the window to the sounding nearest to ``centre_km`` along track and refit."""
+    def move_to_km(self, centre_km: float, exact: bool = False) -> None:
+        """Snap the window to the sounding nearest to ``centre_km`` along track and refit.
+
+        With ``exact`` the window is centred on ``centre_km`` itself (a peak's centre)
+        and only the handle snaps to the nearest sounding.
+        """
         distance = self.soundings["distance_km"].to_numpy()
         i = int(np.clip(np.searchsorted(distance, centre_km), 1, len(distance) - 1))
         self._move_to(
-            i - 1 if abs(distance[i - 1] - centre_km) <= abs(distance[i] - centre_km) else i
+            i - 1 if abs(distance[i - 1] - centre_km) <= abs(distance[i] - centre_km) else i,
+            centre_km if exact else None,
         )
 
-    def _move_to(self, index: int) -> None:
-        """Centre the window on the ``index``-th sounding of the orbit, put the handle on it."""
+    def _move_to(self, index: int, centre_km: float | None = None) -> None:
+        """Put the handle on the ``index``-th sounding of the orbit, centre the window there
+        (or on ``centre_km``) and refit."""
         sounding = self.soundings.iloc[index]
-        self.centre_km = float(sounding["distance_km"])
+        self.centre_km = float(sounding["distance_km"]) if centre_km is None else centre_km
         self.handle_latlon = (float(sounding["latitude"]), float(sounding["longitude"]))
         self.refit()
 
     # --- the live fit --------------------------------------------------------------------------
 
-    def _window(self, half_width_km: float) -> slice:
-        distance = self.soundings["distance_km"].to_numpy()
-        lo = np.searchsorted(distance, self.centre_km - half_width_km, side="left")
-        hi = np.searchsorted(distance, self.centre_km + half_width_km, side="right")
-        return slice(int(lo), int(hi))
+    def _prepared(self, config: FitConfig) -> Track:
+        """The orbit prepared for fitting (as the scan prepares it), kept while it holds."""
+        if self._track is None or self._track_wind_aligned != config.wind_aligned:
+            self._track = prepare_orbit(self.soundings, config)
+            self._track_wind_aligned = config.wind_aligned
+        return self._track
 
     def refit(self) -> None:
-        """Fit the window with the current parameters and redraw everything that depends on it."""
-        start = time.perf_counter()
+        """Fit the window with the current parameters and redraw everything that depends on it.
+
+        The fit is :func:`oco2explore.scan.fit_at`, the scan's own window fit: the
+        same coordinate, start, subtracted neighbours (the orbit's other peaks) and
+        thresholds, so a peak of the list gives its row here.
+        """
         config = self.controls.config
-        window = self.soundings.iloc[self._window(config.half_width_km)]
-        x = window["distance_km"].to_numpy()
-        y = window["xco2"].to_numpy()
-        unc = window["xco2_uncertainty"].to_numpy() if "xco2_uncertainty" in window else None
-        # As the scan does: the orbit's other peaks are subtracted from the window.
-        comps = self._neighbours(config)
-        neighbours, n_other = (
-            neighbour_model(x, self.centre_km, _reach_km(config), comps, config)
-            if comps is not None
-            else (np.zeros_like(x), 0)
-        )
-        fit = fit_window(
-            x, y - neighbours, self.centre_km, config, uncertainty=unc, extra_params=3 * n_other
-        )
+        window = fit_at(self._prepared(config), self.centre_km, config, self.peaks)
+        fit = window.fit
         self.fit = fit
         self.row = {**fit.to_dict(), **self._emission(fit, config)}
         self.row.pop("checks", None)
-        self.row["neighbours_subtracted"] = n_other
-        self._draw(window, fit, config, comps)
-        self.refit_seconds = time.perf_counter() - start
+        self.row["neighbours_subtracted"] = window.n_neighbours
+        self._draw(window, config)
 
     def _emission(self, fit: FitResult, config: FitConfig) -> dict[str, Any]:
         """Wind, psurf, tcwv at the fitted centre and the emission (as the peak table has them)."""
@@ -534,25 +534,15 @@ class OrbitView:
         ).iloc[0]
         return {k: float(v) for k, v in flux.items()}
 
-    def _draw(
-        self,
-        window: pd.DataFrame,
-        fit: FitResult,
-        config: FitConfig,
-        comps: tuple[np.ndarray, ...] | None = None,
-    ) -> None:
+    def _draw(self, window: WindowFit, config: FitConfig) -> None:
         half = config.half_width_km
-        x = window["distance_km"].to_numpy()
+        fit = window.fit
         grid = np.linspace(self.centre_km - half, self.centre_km + half, MODEL_POINTS)
-        # The drawn model includes the subtracted neighbouring peaks.
-        others = (
-            neighbour_model(grid, self.centre_km, _reach_km(config), comps, config)[0]
-            if comps is not None
-            else 0.0
-        )
+        # Soundings and model in the fit's coordinate; the model holds the subtracted
+        # neighbouring peaks.
         curves = (
             (
-                (grid - self.centre_km, fit.model(grid) + others),
+                (grid - self.centre_km, window.model(grid)),
                 (grid - self.centre_km, fit.background(grid)),
             )
             if np.isfinite(fit.amplitude)
@@ -564,8 +554,8 @@ class OrbitView:
             else np.zeros(0)
         )
         self.profile.show(
-            x - self.centre_km,
-            window["xco2"].to_numpy(),
+            window.x - self.centre_km,
+            window.xco2,
             half,
             *curves,
             peaks_km[np.abs(peaks_km) <= half],
@@ -752,15 +742,6 @@ class Explorer:
         self.tabs.selected_index = 0
         with self.messages.guard("open peak"):
             self.orbit.open(View(file, orbit, centre_km, self.orbit.controls.config))
-
-
-def _reach_km(config: FitConfig) -> float:
-    """Width standing for the window's own fit when picking neighbours to subtract, km.
-
-    The fit may move ``center_shift_max_km`` from the window centre, so a peak
-    within reach of it is the window's own plume, not a neighbour.
-    """
-    return config.sigma_min_km + 0.5 * config.center_shift_max_km
 
 
 def _same(a: tuple[np.ndarray, ...] | None, b: tuple[np.ndarray, ...] | None) -> bool:

@@ -3,19 +3,17 @@
 A link such as ``?file=oco2_LtCO2_160831_....nc4&orbit=11522&centre=4501.2&r2_min=0.3``
 reopens the same file, orbit, window centre (along-track km) and fit
 parameters. Parameter names are the :class:`~oco2explore.config.FitConfig`
-fields, parsed exactly as the command line parses ``--<field>`` (``none``
-switches a threshold off). The file is only a *name*: the explorer opens it only
-if its data root lists it.
+fields, parsed by :meth:`~oco2explore.config.FitConfig.from_strings` exactly as the
+command line parses ``--<field>`` (``none`` switches a threshold off). The file is
+only a *name*: the explorer opens it only if its data root lists it.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import urllib.parse
 
-from ..cli import config_from_args
 from ..config import FitConfig
 from ..errors import InputError
 
@@ -63,9 +61,7 @@ def parse_query(query: str | None, base: FitConfig | None = None) -> tuple[View,
     config = base
     if given:
         try:
-            namespace = argparse.Namespace(config=None, **{f"cfg_{k}": values[k] for k in given})
-            parsed = config_from_args(namespace)
-            config = base.replace(**{k: getattr(parsed, k) for k in given})
+            config = FitConfig.from_strings({k: values[k] for k in given}, base=base)
         except InputError as exc:
             problems.append(f"link parameters ignored: {exc}")
     return View(values.get("file") or None, orbit, centre, config), problems

@@ -7,9 +7,10 @@ Helpers live in ``voila_browser`` (importable by the tests and by
 from __future__ import annotations
 
 import pytest
-from .voila_browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 from oco2explore.demo import demo_data_dir
+
+from .voila_browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from .voila_browser import (
     BINDER_PAGE,
     api_kernels,
