@@ -127,12 +127,13 @@ def result_html(
         mark = "✔" if ok else "✘"
         colour = "#1b7f2a" if ok else "#c62828"
         unit = CHECK_UNITS.get(name, "")
+        value_text = f"{_fmt(value, '.3g')} {unit}".strip()
         shown = "off" if limit is None else f"{_fmt(limit, '.3g')} {unit}".strip()
         why = limit_explanation(name, limit, config, row.get("sigma_km"))
         why_html = f"<br><small class='oco2-limit-why'>{html.escape(why)}</small>" if why else ""
         checks_html.append(
             f"<tr class='oco2-check-{name}'><td style='color:{colour}'>{mark}</td>"
-            f"<td>{name}</td><td>{_fmt(value, '.3g')} {unit}</td>"
+            f"<td>{name}</td><td>{value_text}</td>"
             f"<td>limit {shown}{why_html}</td></tr>"
         )
     return (
