@@ -93,6 +93,7 @@ def start_server(
     pool_size: int = 2,
     cull_idle_s: int = 600,
     cache: Path | None = None,
+    wait_for_view: bool = True,
 ) -> tuple[subprocess.Popen, str]:
     """``oco2explore app --no-browser`` on a free port, returned once its first view is drawn.
 
@@ -106,6 +107,8 @@ def start_server(
         ``--pool-size`` and ``--cull-idle``.
     cache : Path, optional
         ``$OCO2EXPLORE_CACHE`` (where the demo data are).
+    wait_for_view : bool
+        Wait for a preheated kernel's first view; else only until the server answers.
     """
     _need_chromium()
     port = free_port()
@@ -126,7 +129,7 @@ def start_server(
         start_new_session=True,
     )
     try:
-        if pool_size > 0:
+        if pool_size > 0 and wait_for_view:
             _wait_for(ready.exists, "first view of a preheated kernel", proc, SERVER_TIMEOUT_S)
         else:
             _wait_for(
