@@ -61,6 +61,8 @@ STYLE = """<style>
 }
 .oco2-table td {padding: 1px 4px; font-size: 12px; white-space: nowrap;}
 .oco2-result {min-width: 0; overflow-x: auto;}
+.oco2-checks td {white-space: normal; overflow-wrap: anywhere;}
+.oco2-checks td:nth-child(3) {white-space: nowrap;}
 .oco2-legend, .oco2-colourbar {font-size: 11px; line-height: 1.35;}
 .oco2-legend {background: rgba(255,255,255,0.92); padding: 3px 6px;}
 .oco2-legend-line {font-size: 11px; white-space: normal;}
@@ -249,7 +251,7 @@ class OrbitView:
             [navigation, self.map.map, self.sources_panel.widget, exports],
             layout=W.Layout(width="46%", min_width="0"),
         )
-        self.controls.widget.layout.flex = "0 0 330px"
+        self.controls.widget.layout.flex = "0 0 322px"
         self.result.layout.flex = "1 1 auto"
         right = W.VBox(
             [self.profile.widget, W.HBox([self.controls.widget, self.result])],

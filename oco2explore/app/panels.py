@@ -138,7 +138,7 @@ def result_html(
         )
     return (
         f"{verdict}<table class='oco2-table'>{''.join(lines)}</table>"
-        f"<b>thresholds</b><table class='oco2-table'>{''.join(checks_html)}</table>"
+        f"<b>thresholds</b><table class='oco2-table oco2-checks'>{''.join(checks_html)}</table>"
     )
 
 

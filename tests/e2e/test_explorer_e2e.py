@@ -90,10 +90,10 @@ def test_opens_on_the_real_pass_with_names_help_and_legends(page):
     for item in ("XCO2 (ppm)", "peak passed", "rejected", "sources (Mt CO₂/yr)", "wind"):
         assert item in legend
     assert "soundings" in page.text_content(".oco2-profile-legend")
-    page.click(".oco2-help-panel .lm-AccordionPanel-title, .oco2-help-panel .p-Collapse-header")
+    page.click(".oco2-help-panel .jupyter-widget-Collapse-header")
     page.wait_for_selector(".oco2-help", state="visible")
     assert "What OCO-2 sees" in page.text_content(".oco2-help")
-    page.click(".oco2-help-panel .lm-AccordionPanel-title, .oco2-help-panel .p-Collapse-header")
+    page.click(".oco2-help-panel .jupyter-widget-Collapse-header")
     links = page.locator(".oco2-peaks-export a")
     assert links.count() == 2 and links.nth(1).get_attribute("download").endswith(".parquet")
 
