@@ -82,13 +82,14 @@ class ProfilePlot:
                 scale=self.y_scale,
                 side="left",
                 label="XCO2 (ppm)",
+                label_offset="48px",
                 tick_format=".1f",
             ),
         ]
         self.figure = bq.Figure(
             marks=[self.points, self.background, self.model, self.edges, self.peaks, self.truth],
             axes=axes,
-            fig_margin={"top": 20, "bottom": 45, "left": 60, "right": 15},
+            fig_margin={"top": 20, "bottom": 45, "left": 70, "right": 15},
             layout=W.Layout(height="300px", width="100%"),
             animation_duration=0,
         )
