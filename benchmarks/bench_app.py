@@ -95,8 +95,8 @@ def slider_steps(page, repeat: int) -> tuple[list[float], dict[str, float]]:
             "e => [...e.closest('.widget-slider').classList]"
             ".find(c => c.startsWith('oco2-ctl-')) || '?'"
         )
-        if handle.evaluate("e => e.closest('.widget-slider').classList.contains('mod-disabled')"):
-            continue
+        if handle.evaluate("e => e.closest('.noUi-target').hasAttribute('disabled')"):
+            continue  # a threshold switched off
         at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
         keys = ("ArrowLeft", "ArrowRight") if at_max else ("ArrowRight", "ArrowLeft")
         mine = []
