@@ -284,7 +284,14 @@ def _cmd_nasa(args: argparse.Namespace) -> int:
 def _cmd_app(args: argparse.Namespace) -> int:
     from .app.serve import serve
 
-    return serve(data=args.data, port=args.port, open_browser=not args.no_browser)
+    return serve(
+        data=args.data,
+        port=args.port,
+        open_browser=not args.no_browser,
+        ip=args.ip,
+        pool_size=args.pool_size,
+        cull_idle_s=args.cull_idle,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -389,7 +396,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("app", parents=[common], help="serve the Voila explorer")
     p.add_argument("--data", help="folder or swift://container/prefix (default: demo data)")
-    p.add_argument("--port", type=_bounded_int(1, 65535), default=8866, help="port (default 8866)")
+    p.add_argument(
+        "--port", type=_bounded_int(1, 65535), default=8866, help="port, 1-65535 (default 8866)"
+    )
+    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--pool-size", type=_bounded_int(0, 64), default=2, help="preheated kernels (default 2)"
+    )
+    p.add_argument(
+        "--cull-idle",
+        type=_bounded_int(0, 10**7),
+        default=600,
+        help="shut down kernels idle without a page for this many s (default 600, 0: never)",
+    )
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.set_defaults(func=_cmd_app)
     return parser

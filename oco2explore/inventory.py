@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 
 #: Inventories known by name.
 PACKAGED_INVENTORIES = {"coco2": "coco2_sites.csv"}
+#: Plant names of the CoCO2 sites joined from the WRI GPPD (``scripts/build_plant_names.py``).
+COCO2_NAMES = "coco2_names.csv"
 
 NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".cdf")
 
@@ -203,11 +205,18 @@ def _read_csv_or_table(src: str | Path) -> pd.DataFrame:
 
 
 def load_coco2() -> pd.DataFrame:
-    """The packaged CoCO2 2018 power-plant sites (12,310 rows, t CO2/yr)."""
-    ref = resources.files("oco2explore") / "data" / PACKAGED_INVENTORIES["coco2"]
-    with resources.as_file(ref) as path:
+    """The packaged CoCO2 2018 power-plant sites (12,310 rows, t CO2/yr).
+
+    ``name`` and ``capacity_mw`` come from the WRI GPPD plant each site was joined to
+    (``oco2explore/data/README.md``: rule and match rate); empty/NaN for the others.
+    """
+    data = resources.files("oco2explore") / "data"
+    with resources.as_file(data / PACKAGED_INVENTORIES["coco2"]) as path:
         df = pd.read_csv(path, dtype={"name": "string"})
-        return validate_sources(df, path)
+    with resources.as_file(data / COCO2_NAMES) as names_path:
+        names = pd.read_csv(names_path, usecols=["source_id", "name", "capacity_mw"])
+    named = df.drop(columns="name").merge(names, on="source_id", how="left")
+    return validate_sources(named, path)
 
 
 def wri_emission_t_per_yr(

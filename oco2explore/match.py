@@ -48,7 +48,7 @@ Score (``match_score``, a log-likelihood up to a constant; higher is better, ran
     user but not scored separately.
 
 Output of :func:`match_peaks`: one row per (peak, candidate), the peak's columns
-plus :data:`oco2explore.schema.MATCH_COLUMNS` and ``source_fuel,
+plus :data:`oco2explore.schema.MATCH_COLUMNS` and ``country, source_fuel,
 source_inventory, along_wind_km, cross_wind_km, plume_age_h, match_score``,
 best ``top_k`` per peak, ``rank`` 1 = most likely. A peak with no source in its
 radius keeps one row with the candidate columns empty (NaN, rank NA), so no
@@ -78,6 +78,7 @@ MEAN_TCWV_KG_PER_M2 = 25.0
 
 #: Columns added to a peak row besides :data:`MATCH_COLUMNS`.
 EXTRA_MATCH_COLUMNS = (
+    "country",
     "source_fuel",
     "source_inventory",
     "along_wind_km",
@@ -270,6 +271,9 @@ def _candidate_frame(best: dict[str, np.ndarray], index: SourceIndex) -> pd.Data
         **{c: best[c] for c in ("source_distance_km", "bearing_deg", "upwind_angle_deg")},
         "predicted_delta_ppm": best["predicted_delta_ppm"],
         "rank": pd.array(best["rank"], dtype="Int64"),
+        "country": source_column("country")
+        if "country" in sources
+        else pd.Series(pd.NA, index=range(src.size), dtype="string"),
         "source_fuel": source_column("fuel"),
         "source_inventory": source_column("inventory"),
         **{c: best[c] for c in ("along_wind_km", "cross_wind_km", "plume_age_h", "match_score")},

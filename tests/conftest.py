@@ -1,4 +1,4 @@
-"""Shared fixtures: the real OCO-2 data beside the checkout, temporary folders."""
+"""Shared fixtures: the real OCO-2 data beside the checkout, temporary folders, the explorer."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 #: Real OCO-2 soundings for regression tests (not copied into the repo).
 REAL_DATA = REPO.parent / "shared" / "data" / "real"
+#: CoCO2 site ids of the Highveld coal power stations Kendal, Matla and Kriel.
+HIGHVELD_PLANTS = {"CoCO2_14613", "CoCO2_14668", "CoCO2_14638"}
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +38,23 @@ def swift_server(tmp_path_factory: pytest.TempPathFactory):
     server = start(tmp_path_factory.mktemp("swift"), python)
     yield server
     stop(server)
+
+
+@pytest.fixture(scope="module")
+def highveld(real_data, tmp_path_factory) -> Path:
+    """A data root with one Lite file: the real Highveld stretch of orbit 11522."""
+    from oco2explore.demo import real_highveld_lite
+
+    folder = tmp_path_factory.mktemp("highveld")
+    real_highveld_lite(folder, real_data / "oco2_orbit11522_20160831_highveld_peak.csv")
+    return folder
+
+
+@pytest.fixture
+def explorer(highveld):
+    """The explorer on the real Highveld pass, its first view drawn (no map tiles)."""
+    from oco2explore.app import Explorer
+
+    app = Explorer(highveld, basemap=False)
+    app.start("")
+    return app

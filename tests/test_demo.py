@@ -47,3 +47,13 @@ def test_cache_folder_from_the_environment(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.delenv(CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "oco2explore"
+
+
+def test_demo_opens_on_the_packaged_real_pass(demo: Path, real_data: Path) -> None:
+    from oco2explore.demo import REAL_LITE, real_highveld_soundings
+
+    packaged = real_highveld_soundings()
+    shared = real_highveld_soundings(real_data / "oco2_orbit11522_20160831_highveld_peak.csv")
+    pd.testing.assert_frame_equal(packaged, shared)
+    real = read_lite([demo / REAL_LITE])
+    assert len(real) == 1598 and set(real["orbit"]) == {11522}

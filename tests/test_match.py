@@ -67,6 +67,7 @@ def test_highveld_peak_ranks_a_highveld_plant_in_top_3(coco2):
     assert kendal["bearing_deg"] == pytest.approx(190.4, abs=0.2)  # the peak is SSW of Kendal
     assert kendal["upwind_angle_deg"] == pytest.approx(36.4, abs=0.2)  # wind toward 226.7°
     assert 0.1 < kendal["predicted_delta_ppm"] < 10
+    assert kendal["name"] == "Kendal power station" and kendal["country"] == "ZAF"
 
 
 def test_highveld_peak_detected_on_real_soundings_is_attributed(real_data, coco2):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -57,12 +58,36 @@ def test_binder_installs_the_package_and_demo_data():
     assert "demo_data_dir" in post
 
 
+#: How repo2docker's conda buildpack reads the Python version of an environment.yml
+#: dependency (repo2docker/buildpacks/conda/__init__.py, matched from the line's start).
+REPO2DOCKER_PYTHON = re.compile(r"python\s*=+\s*([\d\.]*)")
+
+
 def test_python_floor_agrees():
     data = tomllib.loads((REPO / "pyproject.toml").read_text())
     floor = data["project"]["requires-python"]
-    for path in (REPO / "environment.yml", REPO / "binder" / "environment.yml"):
-        deps = yaml.safe_load(path.read_text())["dependencies"]
-        assert f"python{floor}" in deps, path
+    deps = yaml.safe_load((REPO / "environment.yml").read_text())["dependencies"]
+    assert f"python{floor}" in deps
+
+
+def test_binder_pins_python_as_repo2docker_reads_it():
+    # "python>=3.11" does not match: repo2docker would build its default Python.
+    floor = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    deps = yaml.safe_load((REPO / "binder" / "environment.yml").read_text())["dependencies"]
+    versions = [
+        m.group(1) for d in deps if isinstance(d, str) and (m := REPO2DOCKER_PYTHON.match(d))
+    ]
+    assert versions == [floor.removeprefix(">=")], versions
+    assert "python=3.11" in deps
+    assert not REPO2DOCKER_PYTHON.match("python>=3.11")
+
+
+def test_binder_server_shuts_closed_pages_kernels_down():
+    config = json.loads((REPO / "binder" / "jupyter_server_config.json").read_text())
+    provider = config["ServerApp"]["identity_provider_class"]
+    assert provider == "oco2explore.app.kernels.ServerPageIdentityProvider"
+    assert config["MappingKernelManager"]["cull_idle_timeout"] > 0
+    assert "jupyter_server_config.json" in (REPO / "binder" / "postBuild").read_text()
 
 
 def test_console_script_is_installed():

@@ -15,7 +15,7 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
-from ..match import SourceIndex
+from ..match import SourceIndex, match_peaks
 from ..scan import detect
 from .controls import Controls
 from .data import DataRoot
@@ -28,8 +28,10 @@ from .mapview import (
     point_features,
     points_layer,
     source_radius,
+    source_scale,
     view_of,
 )
+from .panels import source_title, table_links
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +99,12 @@ class CatalogueView:
         self.list.observe(self._chosen, "value")
         self.month.observe(lambda _: self._guarded(self.refresh), "value")
         self.only_passed.observe(lambda _: self._guarded(self.refresh), "value")
+        self.export = W.HTML()
+        self.export.add_class("oco2-month-export")
         self.widget = W.HBox(
             [
                 W.VBox(
-                    [W.HBox([self.month, self.only_passed]), self.map_box],
+                    [W.HBox([self.month, self.only_passed]), self.map_box, self.export],
                     layout=W.Layout(width="62%"),
                 ),
                 W.VBox(
@@ -138,6 +142,8 @@ class CatalogueView:
                     parts.append(peaks.assign(file=file))
                     bar.value = i + 1
             table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        if len(table) and "source_id" not in table:
+            table = match_peaks(table, self.sources, top_k=1)  # the likeliest source, named
         self._cache[key] = table
         return table
 
@@ -146,7 +152,10 @@ class CatalogueView:
         if not self._drawn_sources:
             table = self.sources.sources.nlargest(MAX_CATALOGUE_SOURCES, "emission_t_per_yr")
             self.source_layer.data = point_features(
-                table.assign(_r=source_radius(table["emission_t_per_yr"].to_numpy())),
+                table.assign(
+                    _r=source_radius(table["emission_t_per_yr"].to_numpy()),
+                    title=[source_title(r) for r in table.to_dict(orient="records")],
+                ),
                 lambda r: {
                     "radius": float(r["_r"]),
                     "color": "#202020",
@@ -154,7 +163,7 @@ class CatalogueView:
                     "fillColor": "#ffffff",
                     "fillOpacity": 0.6,
                 },
-                ["source_id"],
+                ["source_id", "title"],
             )
             self._drawn_sources = True
         peaks = self.month_peaks(self.month.value)
@@ -177,13 +186,21 @@ class CatalogueView:
             },
             ["peak_id", "_row"],
         )
-        self.legend.value = colour_bar("peak emission (Mt CO₂/yr)", vmin, vmax)
+        self.legend.value = (
+            f"<div class='oco2-legend'>{colour_bar('peak emission (Mt CO₂/yr)', vmin, vmax)}"
+            f"faint: rejected peak<br>sources (Mt CO₂/yr): {source_scale()}</div>"
+        )
+        self.export.value = table_links(
+            self.peaks, f"oco2explore_peaks_{self.month.value}", "month's peaks", "oco2-month"
+        )
         self.map_box.children = [self.map]
         self.list.options = [
             (
                 f"{pd.Timestamp(r['time']):%Y-%m-%d} orbit {int(r['orbit'])} "
+                f"({self._provenance(r)}) "
                 f"{'✔' if r['passed'] else '✘'} "
-                f"Δ {r['delta_ppm']:4.1f} ppm  {r['emission_mt_per_yr']:6.1f} Mt/yr",
+                f"Δ {r['delta_ppm']:4.1f} ppm  {r['emission_mt_per_yr']:6.1f} Mt/yr"
+                f"{self._source_text(r)}",
                 i,
             )
             for i, r in self.peaks.iterrows()
@@ -194,6 +211,18 @@ class CatalogueView:
                 self.peaks["latitude"], self.peaks["longitude"], min_span_deg=CATALOGUE_SPAN_DEG
             )
         self.messages.show(f"{self.month.value}: {len(self.peaks)} peaks")
+
+    def _provenance(self, row: pd.Series) -> str:
+        """ "real OCO-2" or "simulated" for a peak's Lite file."""
+        file = row.get("file")
+        return self.data.provenance(file) if isinstance(file, str) else "?"
+
+    @staticmethod
+    def _source_text(row: pd.Series) -> str:
+        """ " → Kendal (ZAF) · coal · 23.3 Mt/yr" for a peak's likeliest source, else ''."""
+        if not isinstance(row.get("source_id"), str):
+            return ""
+        return f"  → {source_title(row, 'source_')}"
 
     def _clicked(self, properties: dict | None = None, **_: object) -> None:
         if properties is not None:

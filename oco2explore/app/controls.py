@@ -22,17 +22,17 @@ SPECS: dict[str, tuple[str, float, float, float]] = {
     "sigma_max_km": ("σ max (km)", 5.0, 150.0, 1.0),
     "amplitude_min": ("A min (ppm·km)", 0.0, 500.0, 5.0),
     "amplitude_max": ("A max (ppm·km)", 100.0, 5000.0, 50.0),
-    "min_soundings": ("min soundings", 0, 400, 5),
-    "min_support": ("min support per side", 0, 60, 1),
-    "r2_min": ("min R² (±4σ)", 0.0, 1.0, 0.01),
-    "significance_min": ("min significance Δχ²", 0.0, 300.0, 1.0),
+    "min_soundings": ("min soundings (n)", 0, 400, 5),
+    "min_support": ("min support/side (n)", 0, 60, 1),
+    "r2_min": ("min R² ±4σ (0–1)", 0.0, 1.0, 0.01),
+    "significance_min": ("min signif. (Δχ²/χ²ν)", 0.0, 300.0, 1.0),
     "wind_uncertainty_m_per_s": ("wind error (m/s)", 0.0, 5.0, 0.1),
     "center_shift_max_km": ("centre shift (km)", 0.0, 50.0, 1.0),
     "significance_scale_km": ("signif. σ scale (km)", 0.5, 50.0, 0.5),
     "slope_max": ("max |slope| (ppm/km)", 0.0, 0.1, 0.001),
     "intercept_min": ("min backgr. (ppm)", 350.0, 450.0, 0.5),
     "intercept_max": ("max backgr. (ppm)", 350.0, 450.0, 0.5),
-    "error_correlation_ppm": ("correlated error (ppm)", 0.0, 1.0, 0.01),
+    "error_correlation_ppm": ("corr. error (ppm)", 0.0, 1.0, 0.01),
     "error_correlation_km": ("its length (km)", 0.5, 20.0, 0.5),
 }
 #: Labels of boolean fields (shown as check boxes).
@@ -42,19 +42,23 @@ LABELS: dict[str, str] = {
 }
 #: Allowed values of string fields.
 CHOICES: dict[str, tuple[str, ...]] = {"quality": QUALITY_POLICIES}
-DESCRIPTION_WIDTH = "140px"
+#: Width of the labels (they hold their unit: never cut) and of one control row.
+DESCRIPTION_WIDTH = "150px"
+CONTROL_WIDTH = "318px"
 
 
 def _value_widget(name: str, kind: type, default: object) -> W.ValueWidget:
     style = {"description_width": DESCRIPTION_WIDTH}
-    layout = W.Layout(width="330px")
+    layout = W.Layout(width=CONTROL_WIDTH)
     if kind is bool:
         label = LABELS.get(name, name)
         return W.Checkbox(description=label, indent=False, layout=layout)
     if kind is str:
         if name in CHOICES:
             return W.ToggleButtons(
-                options=list(CHOICES[name]), description="quality flag", style=style
+                options=list(CHOICES[name]),
+                description="quality flag",
+                style={**style, "button_width": "70px"},
             )
         return W.Text(description=name, style=style, layout=layout)
     ref = float(default) if isinstance(default, (int, float)) else 1.0

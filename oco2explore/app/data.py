@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..demo import REAL_LITE, REAL_ORBIT, SIMULATED_LABEL, demo_data_dir, provenance
 from ..errors import InputError
 from ..lite import lite_file_day, read_lite
+from ..simulate import TRUTH_FILE
 from ..storage import LocalStore, open_store
 from ..tableio import read_table
 
@@ -48,10 +50,8 @@ class DataRoot:
         swift_config: str | Path | dict | None = None,
     ) -> None:
         if location is None or str(location) == "":
-            from ..demo import demo_data_dir
-
             location = demo_data_dir()
-            self.label = "demo data (simulated)"
+            self.label = "demo data"
             self.is_demo = True
         else:
             self.label = str(location)
@@ -66,6 +66,8 @@ class DataRoot:
             m.group(1): k for k in keys if (m := CATALOGUE_NAME.search(k))
         }
         self._soundings: dict[tuple[str, str], pd.DataFrame] = {}
+        self.truth_key = next((k for k in keys if k.rsplit("/", 1)[-1] == TRUTH_FILE), None)
+        self._truth: pd.DataFrame | None = None
         if not self.files:
             raise InputError(
                 "no OCO-2 Lite files (oco2_LtCO2_*.nc4) in the data root", path=location
@@ -83,14 +85,26 @@ class DataRoot:
         return path
 
     def default_view(self) -> tuple[str, int | None]:
-        """File and orbit opened first: the first file, or the demo's Highveld pass."""
+        """File and orbit opened first: the demo's real Highveld pass, else the first file."""
         if self.is_demo:
-            from ..simulate import ANCHOR_ORBIT, ANCHOR_TIME
-
-            featured = self.file_of_day(ANCHOR_TIME.date())
+            featured = next((k for k in self.files if k.rsplit("/", 1)[-1] == REAL_LITE), None)
             if featured is not None:
-                return featured, ANCHOR_ORBIT
+                return featured, REAL_ORBIT
         return self.files[0], None
+
+    def provenance(self, key: str) -> str:
+        """ "real OCO-2" or "simulated" (see :func:`oco2explore.demo.provenance`)."""
+        return provenance(key)
+
+    def truth(self, key: str) -> pd.DataFrame:
+        """True plumes of a simulated file's day from the root's ``truth.csv`` (else empty)."""
+        if self.provenance(key) != SIMULATED_LABEL or self.truth_key is None:
+            return pd.DataFrame()
+        if self._truth is None:
+            self._truth = read_table(self.store.local_path(self.truth_key, self._scratch))
+        day = lite_file_day(key)
+        times = pd.to_datetime(self._truth["time"], utc=True).dt.date
+        return self._truth[times == day].reset_index(drop=True)
 
     def soundings(self, key: str, quality: str = "good") -> pd.DataFrame:
         """Sounding table of one listed Lite file (cached per quality policy)."""

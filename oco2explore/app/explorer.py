@@ -35,7 +35,7 @@ from ..track import nearest_index, window_slice
 from .controls import Controls
 from .data import DataRoot
 from .mapview import OrbitMap
-from .panels import SourcesPanel, download_links, result_html
+from .panels import SourcesPanel, download_links, result_html, table_links
 from .profile import MODEL_POINTS, ProfilePlot
 from .state import View, parse_query, view_query
 
@@ -55,13 +55,47 @@ MAX_MAP_SOURCES = 1500
 MIN_MAP_SOURCE_T_PER_YR = 0.5e6
 #: Margin around the orbit's soundings within which sources are drawn, degrees.
 SOURCE_MARGIN_DEG = 2.0
-#: Page style: fixed-width candidate lists, compact tables.
+#: A true plume is marked when its crossing lies this close to the orbit's track, km.
+TRUTH_TRACK_KM = 10.0
+#: Page style: compact lists and tables, legends, a result panel that never cuts a value.
 STYLE = """<style>
 .oco2-sources select, .oco2-peaks select, .oco2-catalogue-peaks select {
   font-family: monospace; font-size: 12px;
 }
-.oco2-table td {padding: 1px 6px; font-size: 12px; white-space: nowrap;}
+.oco2-table td {padding: 1px 4px; font-size: 12px; white-space: nowrap;}
+.oco2-result {min-width: 0; overflow-x: auto;}
+.oco2-checks td {white-space: normal; overflow-wrap: anywhere;}
+.oco2-checks td:nth-child(3) {white-space: nowrap;}
+.oco2-legend, .oco2-colourbar {font-size: 11px; line-height: 1.35;}
+.oco2-legend {background: rgba(255,255,255,0.92); padding: 3px 6px;}
+.oco2-legend-line {font-size: 11px; white-space: normal;}
+.oco2-badge {display: inline-block; padding: 1px 8px; border-radius: 10px; color: white;
+  font-size: 13px; margin-left: 8px; vertical-align: middle;}
+.oco2-badge-real {background: #1b7f2a;} .oco2-badge-simulated {background: #6a1b9a;}
+.oco2-help {font-size: 13px; max-width: 1100px;}
 </style>"""
+#: The "How to use" panel.
+HELP = """<div class='oco2-help'>
+<p><b>What OCO-2 sees.</b> NASA's OCO-2 satellite measures XCO2, the column-averaged CO₂
+(ppm), in a narrow swath of footprints along its orbit. Downwind of a big emitter the column
+rises by a few ppm over a few tens of km: a bump on the along-track profile.</p>
+<p><b>The window.</b> Drag the marker on the map (or choose a peak in the list) to move the
+fit window along the track; the red band shows it. The profile on the right shows the
+soundings in the window and the fitted Gaussian on a linear background; the table gives its
+height Δ, width σ and the emission it implies with the wind (blue arrow, at the fitted
+centre).</p>
+<p><b>The sliders</b> are the detector's parameters, exactly those of the command line and
+the batch (<code>oco2explore detect</code>, <code>run</code>): window half-width, limits on
+σ and the amplitude A, and the thresholds a peak must pass. Some limits grow with σ: the
+thresholds table says how when a limit is not the slider's value.</p>
+<p><b>✔ / ✘</b>: a peak that passes every threshold is ✔ (red on the map), one rejected
+is ✘ (grey) with the threshold that failed. <b>Nearest sources</b>: power plants (CoCO2
+2018 with WRI GPPD names) ranked by distance, wind direction and the plume they would make.
+</p>
+<p><b>Days</b> marked <i>real OCO-2</i> are NASA measurements; <i>simulated</i> days are
+made by <code>oco2explore simulate</code>, with "show truth" to compare the detector with
+the true plumes. The notebooks in <code>notebooks/</code> go further (batch, matching,
+validation).</p></div>"""
 
 
 class Messages:
@@ -144,6 +178,7 @@ class OrbitView:
         self.fit: FitResult | None = None
         self.row: dict[str, Any] = {}
         self.candidates = pd.DataFrame()
+        self.truth = pd.DataFrame()
         self._track: Track | None = None
         self._track_wind_aligned = False
         self._busy = False
@@ -152,15 +187,23 @@ class OrbitView:
             options=[(self._file_label(k), k) for k in data.files],
             value=None,
             description="day / file",
-            layout=W.Layout(width="430px"),
+            layout=W.Layout(width="100%"),
         )
         self.file_select.add_class("oco2-file")
         self.orbit_select = W.Dropdown(description="orbit", layout=W.Layout(width="260px"))
         self.orbit_select.add_class("oco2-orbit")
         self.peak_select = W.Select(rows=5, layout=W.Layout(width="100%"))
         self.peak_select.add_class("oco2-peaks")
-        self.rescan = W.Button(description="re-scan orbit", icon="search")
+        self.rescan = W.Button(
+            description="re-scan orbit", icon="search", layout=W.Layout(width="130px")
+        )
         self.rescan.add_class("oco2-rescan")
+        self.truth_toggle = W.Checkbox(
+            description="show truth", indent=False, layout=W.Layout(width="110px")
+        )
+        self.truth_toggle.add_class("oco2-truth")
+        self.badge = W.HTML()
+        self.badge.add_class("oco2-provenance")
         self.controls = Controls(config)
         self.map = OrbitMap(
             self.move_to_latlon,
@@ -175,39 +218,57 @@ class OrbitView:
         self.link.add_class("oco2-link")
         self.export = W.HTML()
         self.export.add_class("oco2-export")
+        self.peaks_export = W.HTML()
+        self.peaks_export.add_class("oco2-peaks-export")
+        figure_buttons = []
+        for fmt in ("png", "svg"):
+            button = W.Button(
+                description=f"profile {fmt.upper()}",
+                icon="download",
+                layout=W.Layout(width="120px"),
+            )
+            button.add_class(f"oco2-figure-{fmt}")
+            button.on_click(lambda _, f=fmt: self.save_profile(f))
+            figure_buttons.append(button)
 
         self.file_select.observe(self._file_changed, "value")
         self.orbit_select.observe(self._orbit_changed, "value")
         self.peak_select.observe(self._peak_chosen, "value")
         self.rescan.on_click(lambda _: self._guarded("re-scan", self.scan))
+        self.truth_toggle.observe(lambda _: self._guarded("show truth", self._draw_truth), "value")
         self.controls.on_change(lambda: self._guarded("fit", self._config_changed))
 
         navigation = W.VBox(
             [
-                W.HBox([self.file_select, self.orbit_select, self.rescan]),
+                self.file_select,
+                W.HBox([self.orbit_select, self.rescan, self.truth_toggle]),
                 W.HTML("<b>Peaks detected on this orbit</b> <small>(choose one to jump)</small>"),
                 self.peak_select,
             ]
         )
-        left = W.VBox(
-            [navigation, self.map.map, self.sources_panel.widget, self.link, self.export],
-            layout=W.Layout(width="52%"),
+        exports = W.VBox(
+            [self.link, self.export, self.peaks_export, W.HBox(figure_buttons)],
+            layout=W.Layout(width="100%"),
         )
-        self.controls.widget.layout.flex = "0 0 370px"
+        left = W.VBox(
+            [navigation, self.map.map, self.sources_panel.widget, exports],
+            layout=W.Layout(width="46%", min_width="0"),
+        )
+        self.controls.widget.layout.flex = "0 0 322px"
         self.result.layout.flex = "1 1 auto"
         right = W.VBox(
-            [self.profile.figure, W.HBox([self.controls.widget, self.result])],
-            layout=W.Layout(width="48%"),
+            [self.profile.widget, W.HBox([self.controls.widget, self.result])],
+            layout=W.Layout(width="54%", min_width="0", padding="0 0 0 8px"),
         )
-        self.widget = W.HBox([left, right])
+        self.widget = W.HBox([left, right], layout=W.Layout(width="100%"))
         self.widget.add_class("oco2-orbit-view")
 
     # --- navigation --------------------------------------------------------------------------
 
-    @staticmethod
-    def _file_label(key: str) -> str:
+    def _file_label(self, key: str) -> str:
+        """ "2016-08-31 · real OCO-2 · oco2_LtCO2_160831_....nc4"."""
         day = lite_file_day(key)
-        return f"{day:%Y-%m-%d}  {key.rsplit('/', 1)[-1]}"
+        return f"{day:%Y-%m-%d} · {self.data.provenance(key)} · {key.rsplit('/', 1)[-1]}"
 
     def _guarded(self, what: str, action: Any, *args: Any) -> None:
         with self.messages.guard(what):
@@ -273,10 +334,15 @@ class OrbitView:
             centre = self._strongest_peak_km()
         self.move_to_km(centre)
         self.map.zoom_to(*self.track_near(self.centre_km, ZOOM_HALF_SPAN_KM))
+        self.show_status()
+
+    def show_status(self) -> None:
+        """The status line: what is shown and how many of its peaks pass the current
+        parameters (called after every scan, so it never keeps an old count)."""
         n_passed = int(self.peaks["passed"].sum()) if len(self.peaks) else 0
         self.messages.show(
-            f"{self.data.label}: {self._file_label(file)}, orbit {orbit}, "
-            f"{len(self.soundings):,} soundings, {n_passed} peaks passed"
+            f"{self.data.label}: {self._file_label(self.file)}, orbit {self.orbit}, "
+            f"{len(self.soundings):,} soundings, {n_passed} of {len(self.peaks)} peaks pass"
         )
 
     def _strongest_peak_km(self) -> float:
@@ -300,6 +366,7 @@ class OrbitView:
             self.scan(redraw_changed_only=True)
             if not _same(before, self._neighbours(config)):
                 self.refit()
+            self.show_status()
 
     def _neighbours(self, config: FitConfig) -> tuple[np.ndarray, ...] | None:
         """The peaks the window's fit subtracts (centres, σ, A), None without deblending."""
@@ -319,6 +386,38 @@ class OrbitView:
         )
         self.map.show_soundings(self.soundings)
         self.map.show_sources(self._sources_near(self.soundings))
+        self._load_truth()
+
+    def _load_truth(self) -> None:
+        """The true plumes of a simulated orbit (with their along-track km), else none."""
+        kind = self.data.provenance(self.file)
+        simulated = kind == "simulated"
+        css = "simulated" if simulated else "real"
+        self.badge.value = f"<span class='oco2-badge oco2-badge-{css}'>{kind}</span>"
+        self.truth_toggle.layout.display = None if simulated else "none"
+        truth = self.data.truth(self.file) if simulated else pd.DataFrame()
+        if len(truth):
+            truth = truth[truth["orbit"] == self.orbit]
+        if len(truth) and len(self.track):
+            d = haversine_km(
+                truth["crossing_latitude"].to_numpy()[:, None],
+                truth["crossing_longitude"].to_numpy()[:, None],
+                self.track["latitude"].to_numpy()[None, :],
+                self.track["longitude"].to_numpy()[None, :],
+            )
+            nearest = np.argmin(d, axis=1)
+            truth = truth.assign(distance_km=self.track["distance_km"].to_numpy()[nearest])
+            truth = truth[d[np.arange(len(truth)), nearest] <= TRUTH_TRACK_KM]
+        self.truth = truth.reset_index(drop=True) if len(truth) else pd.DataFrame()
+        self._draw_truth()
+
+    def _draw_truth(self) -> None:
+        """Show or hide the true plumes on the profile and the map (the "show truth" box)."""
+        shown = self.truth_toggle.value and len(self.truth) > 0
+        empty = pd.DataFrame(columns=["crossing_latitude", "crossing_longitude"])
+        self.map.show_truth(self.truth if shown else empty)
+        km = self.truth["distance_km"].to_numpy() - self.centre_km if shown else np.zeros(0)
+        self.profile.show_truth(km)
 
     def track_near(self, centre_km: float, half_span_km: float) -> tuple[np.ndarray, np.ndarray]:
         """Latitudes and longitudes (degrees) of the track within ``half_span_km`` of a point."""
@@ -357,6 +456,8 @@ class OrbitView:
                     str(p["peak_id"]),
                 )
             )
+        stem = f"oco2explore_peaks_orbit{self.orbit}"
+        self.peaks_export.value = table_links(self.peaks, stem, "orbit's peaks", "oco2-peaks")
         if redraw_changed_only and options == list(self.peak_select.options):
             return
         self.map.show_peaks(self.peaks)
@@ -462,7 +563,8 @@ class OrbitView:
             *curves,
             peaks_km[np.abs(peaks_km) <= half],
         )
-        self.result.value = result_html(self.row, fit.checks)
+        self._draw_truth()
+        self.result.value = result_html(self.row, fit.checks, config)
         wind = (self.row.get("windspeed_u"), self.row.get("windspeed_v"))
         self.map.show_window(
             self.handle_latlon,
@@ -478,9 +580,17 @@ class OrbitView:
         # The link goes last: tests and benchmarks take its change as "page up to date".
         query = view_query(View(self.file, self.orbit, self.centre_km, config))
         self.link.value = (
-            f"<a class='oco2-deeplink' href='?{html.escape(query)}' target='_blank'>"
+            f"<a class='oco2-deeplink' href='?{html.escape(query)}'>"
             f"link to this view</a> <small><code>?{html.escape(query)}</code></small>"
         )
+
+    def save_profile(self, fmt: str) -> None:
+        """Download the profile figure as ``png`` or ``svg`` (drawn by the browser)."""
+        name = f"oco2explore_profile_{self.orbit}_{self.centre_km:.0f}km.{fmt}"
+        if fmt == "png":
+            self.profile.figure.save_png(name)
+        else:
+            self.profile.figure.save_svg(name)
 
     def _position(self, km: float) -> tuple[float, float]:
         track = self.track
@@ -572,8 +682,12 @@ class Explorer:
 
         self.messages = Messages()
         self._started: str | None = None
-        title = W.HTML("<h2 style='margin:4px 0'>oco2explore — CO₂ hot spots in OCO-2 data</h2>")
-        self.widget = W.VBox([title, self.messages.widget, W.HTML(STYLE)])
+        title = W.HTML("<h3 style='margin:4px 0'>oco2explore — CO₂ hot spots in OCO-2 data</h3>")
+        self.header = W.HBox([title], layout=W.Layout(align_items="center"))
+        self.help = W.Accordion(children=[W.HTML(HELP)], selected_index=None)
+        self.help.set_title(0, "How to use")
+        self.help.add_class("oco2-help-panel")
+        self.widget = W.VBox([self.header, self.help, self.messages.widget, W.HTML(STYLE)])
         self.widget.add_class("oco2-explorer")
         self.orbit: OrbitView | None = None
         # A data root that cannot be opened leaves a page with the reason, not a traceback.
@@ -581,6 +695,7 @@ class Explorer:
             self.data = data if isinstance(data, DataRoot) else DataRoot(data)
             self.sources = SourceIndex(load_inventories(list(inventories)))
             self.orbit = OrbitView(self.data, self.sources, self.messages, config, basemap)
+            self.header.children = [*self.header.children, self.orbit.badge]
             self.catalogue = CatalogueView(
                 self.data, self.sources, self.messages, self.orbit.controls, self.open_peak, basemap
             )

@@ -141,9 +141,52 @@ def colour_bar(title: str, vmin: float, vmax: float) -> str:
     """HTML legend: a gradient over :data:`PALETTE` with its limits."""
     stops = ", ".join(PALETTE)
     return (
-        f"<div style='font-size:11px;background:white;padding:3px 6px'><b>{title}</b><br>"
-        f"<div style='width:160px;height:10px;background:linear-gradient(to right, {stops})'>"
+        f"<div class='oco2-colourbar'><b>{title}</b><br>"
+        f"<div style='width:150px;height:10px;background:linear-gradient(to right, {stops})'>"
         f"</div><span>{vmin:.1f}</span><span style='float:right'>{vmax:.1f}</span></div>"
+    )
+
+
+#: Inventory emissions shown in the source-size scale of the legends, Mt CO2/yr.
+LEGEND_SOURCE_MT = (1.0, 5.0, 20.0)
+
+
+def _dot(radius: float, fill: str, stroke: str = "#202020", opacity: float = 0.9) -> str:
+    size = 2 * radius + 2
+    return (
+        f"<svg width='{size:.0f}' height='{size:.0f}' style='vertical-align:middle'>"
+        f"<circle cx='{size / 2:.1f}' cy='{size / 2:.1f}' r='{radius:.1f}' fill='{fill}' "
+        f"fill-opacity='{opacity}' stroke='{stroke}' stroke-width='1'/></svg>"
+    )
+
+
+def source_scale() -> str:
+    """HTML: source circles sized as on the map for :data:`LEGEND_SOURCE_MT`."""
+    radii = source_radius(np.array(LEGEND_SOURCE_MT) * 1e6)
+    return " ".join(
+        f"{_dot(r, '#ffffff', opacity=0.7)}{mt:g}"
+        for r, mt in zip(radii, LEGEND_SOURCE_MT, strict=True)
+    )
+
+
+def map_legend(vmin: float, vmax: float) -> str:
+    """HTML legend of the orbit map: XCO2 colours, peaks, sources by size, wind, window."""
+    line = "<svg width='26' height='10' style='vertical-align:middle'>{}</svg>"
+    window = line.format(
+        "<line x1='0' y1='5' x2='26' y2='5' stroke='#ff2d55' stroke-width='8' opacity='0.35'/>"
+    )
+    wind = line.format(
+        "<line x1='0' y1='5' x2='24' y2='5' stroke='#0d47a1' stroke-width='2'/>"
+        "<polyline points='18,1 24,5 18,9' fill='none' stroke='#0d47a1' stroke-width='2'/>"
+    )
+    return (
+        "<div class='oco2-legend'>"
+        f"{colour_bar('XCO2 (ppm)', vmin, vmax)}"
+        f"{_dot(6, '#e53935', '#000000')} peak passed &nbsp;"
+        f"{_dot(6, '#9e9e9e', '#000000')} rejected<br>"
+        f"sources (Mt CO₂/yr): {source_scale()}<br>"
+        f"{wind} wind ({WIND_ARROW_KM_PER_M_PER_S:g} km per m/s) &nbsp;{window} fit window"
+        "</div>"
     )
 
 
@@ -262,8 +305,11 @@ class OrbitMap:
         ):
             self.map.add(layer)
         self.legend = W.HTML()
+        self.legend.add_class("oco2-map-legend")
         self.map.add(L.WidgetControl(widget=self.legend, position="bottomleft"))
         self.map.add(L.LayersControl(position="topright"))
+        self.truth = points_layer("true plumes (simulated)")
+        self.map.add(self.truth)
         self.handle.observe(self._handle_moved, "location")
         self.peaks.on_click(lambda properties=None, **_: on_peak_click(properties["peak_id"]))
 
@@ -282,7 +328,7 @@ class OrbitMap:
             vmin,
             vmax,
         )
-        self.legend.value = colour_bar("XCO2 (ppm)", vmin, vmax)
+        self.legend.value = map_legend(vmin, vmax)
 
     def zoom_to(self, lat: np.ndarray, lon: np.ndarray) -> None:
         """Show all the given points (degrees)."""
@@ -342,6 +388,22 @@ class OrbitMap:
                 "fillOpacity": 0.7,
             },
             ["source_id", "emission_t_per_yr"],
+        )
+
+    def show_truth(self, truth: pd.DataFrame) -> None:
+        """Mark the true plumes of a simulated orbit (green diamonds); empty hides them."""
+        crossings = truth.rename(
+            columns={"crossing_latitude": "latitude", "crossing_longitude": "longitude"}
+        )
+        self.truth.data = point_features(
+            crossings,
+            lambda _row: {
+                "radius": 9,
+                "color": "#00c853",
+                "weight": 3,
+                "fill": False,
+            },
+            ["source_id", "delta_ppm"],
         )
 
     def highlight(self, lat: float | None, lon: float | None) -> None:

@@ -1,4 +1,4 @@
-"""Text panels: the fit result with its threshold checks, the nearest sources, the export."""
+"""Text panels: the fit result with its threshold checks, the nearest sources, the exports."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import html
 import io
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as W
 import numpy as np
 import pandas as pd
+
+from ..config import FitConfig
 
 #: Rows of the result table: (label, value key, error key, unit, format).
 RESULT_ROWS: tuple[tuple[str, str, str | None, str, str], ...] = (
@@ -45,8 +48,53 @@ def _fmt(value: Any, spec: str) -> str:
         return html.escape(str(value))
 
 
-def result_html(row: Mapping[str, Any], checks: Mapping[str, tuple[Any, Any, bool]]) -> str:
-    """HTML of the fit's values ± 1-σ errors and each threshold's pass/fail."""
+#: Units of the thresholds' values and limits.
+CHECK_UNITS = {
+    "amplitude_min": "ppm·km",
+    "sigma_min_km": "km",
+    "sigma_max_km": "km",
+    "min_soundings": "soundings",
+    "min_support": "soundings",
+}
+#: Generic words ending plant names, left out where space is short ("Kendal power station"
+#: shows as "Kendal").
+GENERIC_PLANT_SUFFIX = re.compile(
+    r"\s+(((thermal|coal|combined cycle|gas)\s+)?(power\s+(station|plant)|generating station)"
+    r"|TPP|CHP|CCGT|PS)$",
+    re.IGNORECASE,
+)
+
+
+def limit_explanation(
+    name: str, limit: Any, config: FitConfig | None, sigma_km: float | None
+) -> str:
+    """How a threshold's limit is computed when it is not the slider's value ('' otherwise).
+
+    ``significance_min`` grows with σ above ``significance_scale_km`` and ``min_support``
+    with ⌊σ⌋ (:meth:`FitConfig.significance_limit`, :meth:`FitConfig.support_limit`).
+    """
+    if config is None or limit is None or sigma_km is None or not math.isfinite(sigma_km):
+        return ""
+    if name == "significance_min" and limit != config.significance_min:
+        return (
+            f"= {config.significance_min:g} (slider) × σ {sigma_km:.1f} km / "
+            f"{config.significance_scale_km:g} km (σ scale)"
+        )
+    if name == "min_support" and limit != config.min_support:
+        return f"= ⌊σ {sigma_km:.1f} km⌋, above the slider's {config.min_support}"
+    return ""
+
+
+def result_html(
+    row: Mapping[str, Any],
+    checks: Mapping[str, tuple[Any, Any, bool]],
+    config: FitConfig | None = None,
+) -> str:
+    """HTML of the fit's values ± 1-σ errors and each threshold's pass/fail.
+
+    A limit that is not the slider's value says how it is computed
+    (:func:`limit_explanation`); every value and limit carries its unit.
+    """
     passed = bool(row.get("passed"))
     failed_fit = row.get("reject_reason") == "fit"
     detail = f" <small>{html.escape(str(row.get('message') or ''))}</small>" if failed_fit else ""
@@ -78,27 +126,52 @@ def result_html(row: Mapping[str, Any], checks: Mapping[str, tuple[Any, Any, boo
     for name, (value, limit, ok) in checks.items():
         mark = "✔" if ok else "✘"
         colour = "#1b7f2a" if ok else "#c62828"
-        shown = "off" if limit is None else _fmt(limit, "g")
+        unit = CHECK_UNITS.get(name, "")
+        value_text = f"{_fmt(value, '.3g')} {unit}".strip()
+        shown = "off" if limit is None else f"{_fmt(limit, '.3g')} {unit}".strip()
+        why = limit_explanation(name, limit, config, row.get("sigma_km"))
+        why_html = f"<br><small class='oco2-limit-why'>{html.escape(why)}</small>" if why else ""
         checks_html.append(
             f"<tr class='oco2-check-{name}'><td style='color:{colour}'>{mark}</td>"
-            f"<td>{name}</td><td>{_fmt(value, '.3g')}</td><td>limit {shown}</td></tr>"
+            f"<td>{name}</td><td>{value_text}</td>"
+            f"<td>limit {shown}{why_html}</td></tr>"
         )
     return (
         f"{verdict}<table class='oco2-table'>{''.join(lines)}</table>"
-        f"<b>thresholds</b><table class='oco2-table'>{''.join(checks_html)}</table>"
+        f"<b>thresholds</b><table class='oco2-table oco2-checks'>{''.join(checks_html)}</table>"
     )
+
+
+def plant_name(name: Any) -> str:
+    """A plant's name without its generic ending ("Kendal power station" -> "Kendal")."""
+    text = _text(name)
+    return GENERIC_PLANT_SUFFIX.sub("", text).strip() or text
+
+
+def source_title(row: Mapping[str, Any], prefix: str = "") -> str:
+    """A source as people name it: "Kendal (ZAF) · coal · 23.3 Mt/yr".
+
+    ``prefix`` selects the columns: ``""`` for a source table, ``"source_"`` for a match
+    row (``source_fuel``, ``source_emission_t_per_yr``). Without a name, the source id.
+    """
+    name = plant_name(row.get("name")) or str(row.get("source_id") or "?")
+    country = _text(row.get("country"))
+    fuel = _text(row.get(f"{prefix}fuel")) or _text(row.get("kind")).replace("_", " ")
+    emission = row.get(f"{prefix}emission_t_per_yr")
+    parts = [f"{name} ({country})" if country else name]
+    if fuel:
+        parts.append(fuel)
+    if emission is not None and math.isfinite(float(emission)):
+        parts.append(f"{float(emission) / 1e6:.1f} Mt/yr")
+    return " · ".join(parts)
 
 
 def source_label(row: Mapping[str, Any], observed_delta_ppm: float) -> str:
     """One line describing a candidate source of the window's fit."""
-    name = f"{row['source_id']} {_text(row.get('name'))}".strip()
     return (
-        f"#{int(row['rank'])} {name[:22]:<22} {_text(row.get('kind'))[:11]:<11} "
-        f"{_text(row.get('source_fuel'))[:8]:<8} "
-        f"{row['source_emission_t_per_yr'] / 1e6:5.1f} Mt/yr "
-        f"{row['source_distance_km']:5.1f} km "
-        f"{row['upwind_angle_deg']:4.0f}° "
-        f"Δ {row['predicted_delta_ppm']:4.2f}/{observed_delta_ppm:4.2f} ppm"
+        f"#{int(row['rank'])} {source_title(row, 'source_')} · "
+        f"{row['source_distance_km']:.1f} km · {row['upwind_angle_deg']:.0f}° · "
+        f"Δ {row['predicted_delta_ppm']:.2f}/{observed_delta_ppm:.2f} ppm"
     )
 
 
@@ -111,9 +184,10 @@ class SourcesPanel:
     """Ranked candidate sources of the current fit; choosing one calls ``on_choose(row)``."""
 
     HEADER = (
-        "<b>Nearest sources</b> <small>rank, id, kind, fuel, inventory emission, distance, "
-        "angle between the source→peak direction and the wind (0° = peak straight downwind), "
-        "Δ predicted from the inventory / observed; choose one to ring it on the map</small>"
+        "<b>Nearest sources</b> <small>rank, plant (country) · fuel · inventory emission · "
+        "distance · angle between the source→peak direction and the wind (0° = peak straight "
+        "downwind) · Δ predicted from the inventory / observed; choose one to ring it on the "
+        "map</small>"
     )
 
     def __init__(self, on_choose: Callable[[pd.Series | None], None]) -> None:
@@ -136,6 +210,14 @@ class SourcesPanel:
         self._on_choose(None if index is None else self.table.iloc[index])
 
 
+def _data_link(body: bytes, mime: str, filename: str, text: str, css: str) -> str:
+    data = base64.b64encode(body).decode()
+    return (
+        f"<a class='{css}' download='{html.escape(filename)}' "
+        f"href='data:{mime};base64,{data}'>{html.escape(text)}</a>"
+    )
+
+
 def download_links(record: Mapping[str, Any], stem: str) -> str:
     """HTML links that download ``record`` as JSON and as a one-row CSV (``data:`` URLs)."""
     text = json.dumps(record, indent=2, default=str)
@@ -143,14 +225,48 @@ def download_links(record: Mapping[str, Any], stem: str) -> str:
     flat.update({f"config.{k}": v for k, v in record.get("config", {}).items()})
     buffer = io.StringIO()
     pd.DataFrame([flat]).to_csv(buffer, index=False)
-    links = []
-    for fmt, mime, body in (
-        ("json", "application/json", text),
-        ("csv", "text/csv", buffer.getvalue()),
-    ):
-        data = base64.b64encode(body.encode()).decode()
-        links.append(
-            f"<a class='oco2-export-{fmt}' download='{html.escape(stem)}.{fmt}' "
-            f"href='data:{mime};base64,{data}'>⬇ fit as {fmt.upper()}</a>"
+    links = [
+        _data_link(body.encode(), mime, f"{stem}.{fmt}", f"⬇ fit as {fmt.upper()}", css)
+        for fmt, mime, body, css in (
+            ("json", "application/json", text, "oco2-export-json"),
+            ("csv", "text/csv", buffer.getvalue(), "oco2-export-csv"),
         )
+    ]
     return " &nbsp; ".join(links)
+
+
+def table_links(table: pd.DataFrame, stem: str, what: str, css: str) -> str:
+    """HTML links that download a table as CSV and as Parquet (``data:`` URLs).
+
+    Parameters
+    ----------
+    table : DataFrame
+        The rows to export (e.g. the orbit's peaks, a catalogue month).
+    stem : str
+        File name without extension.
+    what : str
+        Link text, e.g. ``"peaks"`` -> "⬇ peaks CSV".
+    css : str
+        Class prefix of the links (``<css>-csv``, ``<css>-parquet``).
+    """
+    if table.empty:
+        return ""
+    plain = table.copy()
+    for column in plain.columns:
+        if plain[column].dtype == object:  # mixed objects (dicts, lists) as text
+            plain[column] = plain[column].map(lambda v: v if isinstance(v, str) else str(v))
+    parquet = io.BytesIO()
+    plain.to_parquet(parquet, index=False)
+    csv = table.to_csv(index=False).encode()
+    return " &nbsp; ".join(
+        [
+            _data_link(csv, "text/csv", f"{stem}.csv", f"⬇ {what} CSV", f"{css}-csv"),
+            _data_link(
+                parquet.getvalue(),
+                "application/vnd.apache.parquet",
+                f"{stem}.parquet",
+                f"⬇ {what} Parquet",
+                f"{css}-parquet",
+            ),
+        ]
+    )

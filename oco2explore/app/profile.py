@@ -8,14 +8,26 @@ import numpy as np
 
 #: Points on which the fitted model is drawn.
 MODEL_POINTS = 241
+#: The profile's legend, drawn above the plot.
+LEGEND = (
+    "<div class='oco2-legend-line'>"
+    "<span style='color:#31688e'>●</span> soundings &nbsp;"
+    "<span style='color:#e53935'>━</span> Gaussian + background fit &nbsp;"
+    "<span style='color:#333'>╌</span> background &nbsp;"
+    "<span style='color:#9e9e9e'>│</span> window edges &nbsp;"
+    "<span style='color:#e53935'>▼</span> detected peaks &nbsp;"
+    "<span style='color:#00c853'>◆</span> true plumes (simulated days)</div>"
+)
 
 
 class ProfilePlot:
     """bqplot figure of one window, x in km from the window centre.
 
     Marks: the soundings (dots), the Gaussian + background fit (red line), the
-    background alone (dashed), the window edges (grey verticals) and the orbit's
-    detected peaks inside the view (triangles at the top).
+    background alone (dashed), the window edges (grey verticals), the orbit's
+    detected peaks inside the view (triangles at the top) and, on simulated days when
+    asked, the true plumes (green diamonds at the bottom). The legend is a line of
+    HTML above the plot (:attr:`widget`), so it never covers the data.
     """
 
     def __init__(self) -> None:
@@ -30,8 +42,6 @@ class ProfilePlot:
             colors=["#31688e"],
             opacities=[0.6],
             stroke_width=0,
-            display_legend=True,
-            labels=["soundings"],
         )
         self.model = bq.Lines(
             x=np.zeros(0),
@@ -39,8 +49,6 @@ class ProfilePlot:
             scales=scales,
             colors=["#e53935"],
             stroke_width=2.5,
-            display_legend=True,
-            labels=["Gaussian + background"],
         )
         self.background = bq.Lines(
             x=np.zeros(0),
@@ -48,8 +56,6 @@ class ProfilePlot:
             scales=scales,
             colors=["#333333"],
             line_style="dashed",
-            display_legend=True,
-            labels=["background"],
         )
         self.edges = bq.Lines(
             x=np.zeros((2, 2)), y=np.zeros((2, 2)), scales=scales, colors=["#9e9e9e"]
@@ -61,8 +67,14 @@ class ProfilePlot:
             marker="triangle-down",
             colors=["#e53935"],
             default_size=64,
-            display_legend=True,
-            labels=["detected peaks"],
+        )
+        self.truth = bq.Scatter(
+            x=np.zeros(0),
+            y=np.zeros(0),
+            scales=scales,
+            marker="diamond",
+            colors=["#00c853"],
+            default_size=80,
         )
         axes = [
             bq.Axis(scale=self.x_scale, label="along-track distance from the window centre (km)"),
@@ -70,18 +82,22 @@ class ProfilePlot:
                 scale=self.y_scale,
                 side="left",
                 label="XCO2 (ppm)",
+                label_offset="48px",
                 tick_format=".1f",
             ),
         ]
         self.figure = bq.Figure(
-            marks=[self.points, self.background, self.model, self.edges, self.peaks],
+            marks=[self.points, self.background, self.model, self.edges, self.peaks, self.truth],
             axes=axes,
-            legend_location="top-left",
-            fig_margin={"top": 20, "bottom": 45, "left": 60, "right": 15},
-            layout=W.Layout(height="330px", width="100%"),
+            fig_margin={"top": 20, "bottom": 45, "left": 70, "right": 15},
+            layout=W.Layout(height="300px", width="100%"),
             animation_duration=0,
         )
         self.figure.add_class("oco2-profile")
+        self.legend = W.HTML(LEGEND)
+        self.legend.add_class("oco2-profile-legend")
+        self.widget = W.VBox([self.legend, self.figure], layout=W.Layout(width="100%"))
+        self._lo_pad = (0.0, 0.0)  # lower y limit and margin of the last window drawn, ppm
 
     def show(
         self,
@@ -120,3 +136,14 @@ class ProfilePlot:
             self.edges.y = np.array([[lo, hi], [lo, hi]])
             self.peaks.x = np.asarray(peaks_km, dtype=float)
             self.peaks.y = np.full(len(peaks_km), hi - 0.5 * pad)
+        self._lo_pad = (lo, pad)
+
+    def show_truth(self, truth_km: np.ndarray) -> None:
+        """Mark true plumes at ``truth_km`` (km from the window centre; empty hides them)."""
+        lo, pad = self._lo_pad
+        half = float(self.x_scale.max or 0.0)
+        inside = np.asarray(truth_km, dtype=float)
+        inside = inside[np.abs(inside) <= half]
+        with self.figure.hold_sync():
+            self.truth.x = inside
+            self.truth.y = np.full(len(inside), lo + 0.5 * pad)

@@ -2,15 +2,20 @@
 
 The data root (a folder or ``swift://container/prefix``; the demo data by
 default) reaches the notebook's kernel through ``$OCO2EXPLORE_DATA``. Voilà
-runs with one preheated kernel, so the page renders from an already executed
-notebook; the deep link's query string is applied when the page is requested.
+keeps a pool of preheated kernels (:data:`~.kernels.DEFAULT_POOL_SIZE`), so a page
+renders from an already executed notebook; the deep link's query string is applied
+when the page is requested. A closed page's kernel is shut down, and kernels left
+without a page are culled after :data:`~.kernels.DEFAULT_CULL_IDLE_S` (see
+:mod:`.kernels`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,14 +26,21 @@ import webbrowser
 from pathlib import Path
 from types import FrameType
 
+from ..errors import InputError
 from ..storage import is_swift_url
 from .data import DataRoot
 from .explorer import DATA_ENV, READY_ENV
+from .kernels import CULL_INTERVAL_S, DEFAULT_CULL_IDLE_S, DEFAULT_POOL_SIZE
 
 log = logging.getLogger(__name__)
 
 #: Longest wait for the first view before the browser is opened anyway, s.
 READY_TIMEOUT_S = 120.0
+
+#: Address ``oco2explore app`` listens on by default (this machine only).
+DEFAULT_IP = "127.0.0.1"
+#: A host name as RFC 1123 allows it (labels of letters, digits and hyphens).
+HOST_NAME = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+")
 
 #: The notebook in a source checkout (what Binder opens at /voila/render/apps/explorer.ipynb).
 CHECKOUT_NOTEBOOK = Path(__file__).resolve().parents[2] / "apps" / "explorer.ipynb"
@@ -96,19 +108,61 @@ def resolve_data(data: str | Path | None) -> str:
     return location
 
 
-def voila_command(notebook: Path, port: int) -> list[str]:
-    """The Voilà command line serving ``notebook`` on 127.0.0.1:``port`` (no browser)."""
+def check_ip(ip: str) -> str:
+    """``ip`` if it is an IPv4/IPv6 address or a host name, else :class:`InputError`."""
+    try:
+        return str(ipaddress.ip_address(ip))
+    except ValueError:
+        if HOST_NAME.fullmatch(ip) and not ip.replace(".", "").isdigit():
+            return ip
+    raise InputError(f"--ip {ip!r} is neither an IP address nor a host name")
+
+
+def check_port(port: int) -> int:
+    """``port`` if it is a TCP port (1–65535), else :class:`InputError`."""
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port {port} is outside 1–65535")
+    return port
+
+
+def voila_command(
+    notebook: Path,
+    port: int,
+    ip: str = DEFAULT_IP,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    cull_idle_s: int = DEFAULT_CULL_IDLE_S,
+) -> list[str]:
+    """The Voilà command line serving ``notebook`` on ``ip``:``port`` (no browser).
+
+    Parameters
+    ----------
+    notebook : Path
+        The explorer notebook.
+    port : int
+        TCP port.
+    ip : str
+        Address to listen on.
+    pool_size : int
+        Preheated kernels kept ready (0: none, each page starts its own kernel).
+    cull_idle_s : int
+        Seconds after which a kernel idle and without a page is shut down (0: never).
+    """
     return [
         sys.executable,
         "-m",
         "voila",
         str(notebook),
         f"--port={port}",
-        "--Voila.ip=127.0.0.1",
-        "--preheat_kernel=True",
-        "--pool_size=1",
+        f"--Voila.ip={ip}",
+        f"--preheat_kernel={pool_size > 0}",
+        f"--pool_size={max(pool_size, 0)}",
         "--theme=light",
         "--no-browser",
+        "--Voila.identity_provider_class=oco2explore.app.kernels.PageIdentityProvider",
+        "--VoilaConfiguration.multi_kernel_manager_class=oco2explore.app.kernels.PageKernelManager",
+        f"--MappingKernelManager.cull_idle_timeout={max(cull_idle_s, 0)}",
+        f"--MappingKernelManager.cull_interval={min(CULL_INTERVAL_S, max(cull_idle_s, 1))}",
+        "--MappingKernelManager.cull_connected=False",
     ]
 
 
@@ -125,7 +179,14 @@ def open_when_ready(url: str, ready_file: Path, proc: subprocess.Popen) -> None:
         webbrowser.open(url)
 
 
-def serve(data: str | Path | None = None, port: int = 8866, open_browser: bool = True) -> int:
+def serve(
+    data: str | Path | None = None,
+    port: int = 8866,
+    open_browser: bool = True,
+    ip: str = DEFAULT_IP,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    cull_idle_s: int = DEFAULT_CULL_IDLE_S,
+) -> int:
     """Serve the explorer with Voilà until interrupted; returns Voilà's exit status.
 
     Parameters
@@ -133,18 +194,30 @@ def serve(data: str | Path | None = None, port: int = 8866, open_browser: bool =
     data : str or Path, optional
         Folder or ``swift://container/prefix`` of Lite files; the demo data when omitted.
     port : int
-        TCP port on 127.0.0.1.
+        TCP port (1–65535).
     open_browser : bool
         Open the page in a web browser.
+    ip : str
+        Address to listen on (``0.0.0.0``: every interface).
+    pool_size : int
+        Preheated kernels kept ready.
+    cull_idle_s : int
+        Seconds after which a kernel idle and without a page is shut down (0: never).
     """
+    ip, port = check_ip(ip), check_port(port)
     env = dict(os.environ)
     env[DATA_ENV] = resolve_data(data)
-    ready_file = Path(tempfile.mkdtemp(prefix="oco2explore-app-")) / "ready"
+    # A caller waiting for the first view (a test, a benchmark) may name the file.
+    ready_file = Path(
+        env.get(READY_ENV) or Path(tempfile.mkdtemp(prefix="oco2explore-app-")) / "ready"
+    )
     env[READY_ENV] = str(ready_file)
-    url = f"http://127.0.0.1:{port}/"
+    host = DEFAULT_IP if ip in ("0.0.0.0", "::") else ip
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
     where = env[DATA_ENV] or "demo data"
     log.info("serving the explorer on %s (data: %s); preparing the first view", url, where)
-    proc = subprocess.Popen(voila_command(notebook_path(), port), env=env)
+    command = voila_command(notebook_path(), port, ip, pool_size, cull_idle_s)
+    proc = subprocess.Popen(command, env=env)
     if open_browser:
         threading.Thread(target=open_when_ready, args=(url, ready_file, proc), daemon=True).start()
 

@@ -1,8 +1,8 @@
-"""The explorer as users see it: ``oco2explore app`` served by Voilà, driven in headless Chromium.
+"""The explorer as users see it: ``oco2explore app`` on the demo data, in headless Chromium.
 
-One server for the module (real OCO-2 soundings of the Highveld pass as its data
-root), one browser; screenshots go to ``test-artifacts/``. With
-``OCO2EXPLORE_UPDATE_SCREENSHOT=1`` the first one also replaces the README's
+One server for the module (the demo data: it opens on the real Highveld pass), one
+browser; screenshots go to ``<pytest basetemp>/screenshots/`` (printed by
+``pytest -rA``). With ``OCO2EXPLORE_UPDATE_SCREENSHOT=1`` the 1280×800 one also replaces
 ``docs/explorer.png`` (a test run does not touch tracked files otherwise).
 """
 
@@ -11,165 +11,110 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
-from conftest import REPO
-from test_app import real_highveld_lite
+
+from .voila_browser import (
+    REPO,
+    UPDATE_TIMEOUT_MS,
+    VIEWPORTS,
+    close_page,
+    open_app,
+    text_changes,
+)
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/lib/chromium/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = REPO / "test-artifacts"
-#: Page-load budget (the first render target is 5 s; CI machines are slower).
-LOAD_TIMEOUT_MS = 60_000
-#: Budget for one interaction to show up on the page.
-UPDATE_TIMEOUT_MS = 15_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_serving(url: str, proc: subprocess.Popen, timeout_s: float = 60.0) -> None:
-    """Wait for any HTTP answer from a static path (a probe of / would run the notebook)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"oco2explore app exited with status {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"no answer from {url} within {timeout_s} s")
-
-
-def isolated_env(home: Path) -> dict[str, str]:
-    """Environment with Jupyter's and IPython's state under a temporary home."""
-    env = dict(os.environ)
-    for var, sub in (
-        ("HOME", ""),
-        ("JUPYTER_CONFIG_DIR", "jupyter-config"),
-        ("JUPYTER_DATA_DIR", "jupyter-data"),
-        ("JUPYTER_RUNTIME_DIR", "jupyter-runtime"),
-        ("IPYTHONDIR", "ipython"),
-    ):
-        env[var] = str(home / sub)
-    return env
-
-
-def start_server(data: Path, home: Path) -> tuple[subprocess.Popen, str]:
-    """``oco2explore app --no-browser`` on a free port; returns the process and its URL."""
-    if shutil.which("chromium") is None and not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make browser)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "oco2explore.cli", "app", "--no-browser", "--port", str(port)]
-        + ["--data", str(data)],
-        env=isolated_env(home),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    wait_until_serving(url + "voila/files/probe.png", proc)
-    return proc, url
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, 15)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
-        proc.wait()
+#: Elements whose boxes must lie inside the viewport's width and show all their content.
+LAYOUT_ELEMENTS = (
+    ".oco2-result",
+    ".oco2-controls",
+    ".oco2-profile",
+    ".oco2-profile-legend",
+    ".oco2-map",
+    ".oco2-sources",
+    ".oco2-file",
+    ".oco2-message",
+)
 
 
 @pytest.fixture(scope="module")
-def server(real_data, tmp_path_factory):
-    data = tmp_path_factory.mktemp("data")
-    real_highveld_lite(real_data, data)
-    proc, url = start_server(data, tmp_path_factory.mktemp("home"))
-    yield url
-    stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def open_app(browser, url: str):
-    """A new page on ``url``, returned once the fit result and the profile are drawn."""
-    page = browser.new_page(viewport={"width": 1500, "height": 1250})
-    page.goto(url)
-    page.wait_for_selector(".oco2-result .oco2-verdict", timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_selector(".oco2-profile .dot", timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_selector(".oco2-map .leaflet-marker-icon", timeout=LOAD_TIMEOUT_MS)
-    return page
-
-
-def text_changes(page, selector: str, before: str) -> str:
-    """Wait until the text of ``selector`` differs from ``before``; return it."""
-    page.wait_for_function(
-        "([sel, old]) => { const e = document.querySelector(sel);"
-        " return e && e.textContent !== old; }",
-        arg=[selector, before],
-        timeout=UPDATE_TIMEOUT_MS,
-    )
-    return page.text_content(selector)
+def screenshots(tmp_path_factory):
+    folder = tmp_path_factory.getbasetemp() / "screenshots"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="module")
 def page(server, browser):
-    """One page of the default view, shared by the tests that render, slide and drag."""
-    page = open_app(browser, server)
+    """One page of the default view at 1280×800, shared by the tests that render and slide."""
+    page = open_app(browser, server, VIEWPORTS[0])
     yield page
-    page.close()
+    close_page(page)
 
 
-def test_map_profile_and_sliders_render(page):
-    assert page.locator(".oco2-map.leaflet-container, .oco2-map .leaflet-container").count() >= 1
+def clipped(page, selector: str) -> list[str]:
+    """Problems of the elements matching ``selector``: outside the viewport's width, or
+    content wider than the element (cut values, hidden units)."""
+    return page.evaluate(
+        """(sel) => {
+          const out = [];
+          const width = document.documentElement.clientWidth;
+          for (const e of document.querySelectorAll(sel)) {
+            const box = e.getBoundingClientRect();
+            if (box.width === 0) continue;  // hidden tab
+            if (box.left < -1 || box.right > width + 1)
+              out.push(`${sel}: box ${box.left.toFixed(0)}–${box.right.toFixed(0)} px`);
+            if (e.scrollWidth > e.clientWidth + 2)
+              out.push(`${sel}: content ${e.scrollWidth} px in ${e.clientWidth} px`);
+          }
+          for (const l of document.querySelectorAll(`${sel} .widget-label`)) {
+            if (l.scrollWidth > l.clientWidth + 1) out.push(`label cut: ${l.textContent}`);
+          }
+          return out;
+        }""",
+        selector,
+    )
+
+
+def test_opens_on_the_real_pass_with_names_help_and_legends(page):
+    header = page.text_content(".oco2-provenance")
+    assert "real OCO-2" in header
+    assert "real OCO-2" in page.text_content(".oco2-message")
     assert page.locator(".oco2-profile .dot").count() > 100
     assert page.locator(".oco2-controls .noUi-handle").count() >= 8
     assert re.fullmatch(r"\d+\.\d+ ± \d+\.\d+", page.text_content(".oco2-result .oco2-delta_ppm"))
-    assert re.search(r"CoCO2_146\d\d", page.text_content(".oco2-sources"))
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.wait_for_timeout(500)  # let the map's canvas layers paint
-    shot = ARTIFACTS / "explorer.png"
-    page.screenshot(path=str(shot))
-    assert shot.stat().st_size > 50_000  # a drawn page, not a blank one
-    if os.environ.get("OCO2EXPLORE_UPDATE_SCREENSHOT") == "1":
-        shutil.copyfile(shot, REPO / "docs" / "explorer.png")
+    sources = page.text_content(".oco2-sources").replace("\xa0", " ")
+    assert re.search(r"Kendal \(ZAF\) · coal · 23\.3 Mt/yr", sources)
+    legend = page.text_content(".oco2-map-legend").replace("\xa0", " ")
+    for item in ("XCO2 (ppm)", "peak passed", "rejected", "sources (Mt CO₂/yr)", "wind"):
+        assert item in legend
+    assert "soundings" in page.text_content(".oco2-profile-legend")
+    page.click(".oco2-help-panel .jupyter-widget-Collapse-header")
+    page.wait_for_selector(".oco2-help", state="visible")
+    assert "What OCO-2 sees" in page.text_content(".oco2-help")
+    page.click(".oco2-help-panel .jupyter-widget-Collapse-header")
+    links = page.locator(".oco2-peaks-export a")
+    assert links.count() == 2 and links.nth(1).get_attribute("download").endswith(".parquet")
 
 
-def test_slider_step_refits(page):
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
+def test_layout_fits_the_viewport(server, browser, screenshots, viewport):
+    page = open_app(browser, server, viewport)
+    try:
+        page.wait_for_timeout(500)  # let the map's canvas layers paint
+        problems = [p for selector in LAYOUT_ELEMENTS for p in clipped(page, selector)]
+        shot = screenshots / f"explorer-{viewport[0]}x{viewport[1]}.png"
+        page.screenshot(path=str(shot))
+        assert problems == []
+        assert shot.stat().st_size > 50_000  # a drawn page, not a blank one
+        if viewport == VIEWPORTS[0] and os.environ.get("OCO2EXPLORE_UPDATE_SCREENSHOT") == "1":
+            shutil.copyfile(shot, REPO / "docs" / "explorer.png")
+    finally:
+        close_page(page)
+
+
+def test_slider_step_refits_and_shows_how_limits_are_computed(page, screenshots):
     cell = ".oco2-result .oco2-n_soundings"
     before = page.text_content(cell)
     link = page.text_content(".oco2-link code")  # read before the key: the update can be quick
@@ -179,10 +124,31 @@ def test_slider_step_refits(page):
     link = text_changes(page, ".oco2-link code", link)
     assert "half_width_km=95.0" in link
     assert int(page.text_content(cell).split()[0]) < int(before.split()[0])
-    page.screenshot(path=str(ARTIFACTS / "explorer-slider.png"))
+    why = page.text_content(".oco2-check-significance_min")
+    assert "(slider) × σ" in why
+    page.screenshot(path=str(screenshots / "explorer-slider.png"))
 
 
-def test_window_drag_refits(page):
+def test_status_line_follows_the_parameters(page):
+    status = page.text_content(".oco2-message").replace("\xa0", " ")
+    assert re.search(r"[1-9]\d* of \d+ peaks pass", status)
+    handle = ".oco2-ctl-significance_min .noUi-handle"
+    page.focus(handle)
+    page.keyboard.press("End")  # the slider's maximum: no peak passes
+    page.wait_for_function(
+        "() => / 0 of \\d+ peaks pass/.test(document.querySelector('.oco2-message').textContent)",
+        timeout=UPDATE_TIMEOUT_MS,
+    )
+    assert all(o.startswith("✘") for o in page.locator(".oco2-peaks option").all_text_contents())
+    page.click(".oco2-controls button >> text=defaults")
+    page.wait_for_function(
+        "() => /[1-9]\\d* of \\d+ peaks pass/"
+        ".test(document.querySelector('.oco2-message').textContent)",
+        timeout=UPDATE_TIMEOUT_MS,
+    )
+
+
+def test_window_drag_refits(page, screenshots):
     cell = ".oco2-result .oco2-center_km"
     before = page.text_content(cell)
     link = page.text_content(".oco2-link code")
@@ -196,39 +162,55 @@ def test_window_drag_refits(page):
     text_changes(page, ".oco2-link code", link)  # the window centre moved
     after = page.text_content(cell)
     assert float(after.split()[0]) != pytest.approx(float(before.split()[0]), abs=1.0)
-    page.screenshot(path=str(ARTIFACTS / "explorer-drag.png"))
+    page.screenshot(path=str(screenshots / "explorer-drag.png"))
 
 
-def test_deep_link_restores_the_view(server, browser, page):
+def test_deep_link_restores_the_view(server, browser, page, screenshots):
     link = page.locator(".oco2-link code").text_content()
     assert link.startswith("?file=") and "orbit=11522" in link
     query = re.sub(r"&centre=[0-9.]+.*", "&centre=150&half_width_km=60.0", link)
-    page = open_app(browser, server + query)
+    other = open_app(browser, server + query)
+    try:
+        other.wait_for_function(
+            "() => document.querySelector('.oco2-link code').textContent"
+            ".includes('half_width_km=60')",
+            timeout=UPDATE_TIMEOUT_MS,
+        )
+        restored = other.text_content(".oco2-link code")
+        centre = float(re.search(r"centre=([0-9.]+)", restored).group(1))
+        assert centre == pytest.approx(150, abs=5)
+        readout = other.text_content(".oco2-ctl-half_width_km .widget-readout")
+        assert readout.strip().startswith("60")
+        other.screenshot(path=str(screenshots / "explorer-deeplink.png"))
+    finally:
+        close_page(other)
+
+
+def test_simulated_day_shows_its_truth(page):
+    day = page.locator(".oco2-file select option", has_text="simulated").first
+    before = page.text_content(".oco2-link code")
+    page.select_option(".oco2-file select", label=day.text_content())
+    text_changes(page, ".oco2-link code", before)
+    page.wait_for_selector(".oco2-truth", state="visible")
+    assert "simulated" in page.text_content(".oco2-provenance")
+    page.click(".oco2-truth input")
+    # The true plume at the window's peak: a green diamond on the profile.
     page.wait_for_function(
-        "() => document.querySelector('.oco2-link code').textContent.includes('half_width_km=60')",
+        "() => [...document.querySelectorAll('.oco2-profile .dot')]"
+        ".some(e => getComputedStyle(e).fill === 'rgb(0, 200, 83)')",
         timeout=UPDATE_TIMEOUT_MS,
     )
-    restored = page.text_content(".oco2-link code")
-    centre = float(re.search(r"centre=([0-9.]+)", restored).group(1))
-    assert centre == pytest.approx(150, abs=5)
-    assert page.text_content(".oco2-ctl-half_width_km .widget-readout").strip().startswith("60")
-    page.screenshot(path=str(ARTIFACTS / "explorer-deeplink.png"))
-    page.close()
 
 
-def test_catalogue_peak_opens_the_orbit_view(page):
+def test_catalogue_peak_opens_the_orbit_view(page, screenshots):
     page.click(".oco2-explorer .lm-TabBar-tab >> text=Catalogue")
-    page.click(".oco2-catalogue .widget-checkbox input")  # show rejected peaks too
     page.wait_for_selector(".oco2-catalogue-peaks option", timeout=UPDATE_TIMEOUT_MS)
-    page.screenshot(path=str(ARTIFACTS / "explorer-catalogue.png"))
+    page.screenshot(path=str(screenshots / "explorer-catalogue.png"))
     first = page.text_content(".oco2-catalogue-peaks option").replace("\xa0", " ")
-    assert first.startswith("2016-08-31 orbit 11522 ")
+    assert re.match(r"2016-0[89]-\d\d orbit \d+ \((real OCO-2|simulated)\) ", first)
+    assert page.locator(".oco2-month-export a").count() == 2
     before = page.text_content(".oco2-link code")
     page.select_option(".oco2-catalogue-peaks select", index=0)
     page.wait_for_selector(".oco2-orbit-view", state="visible", timeout=UPDATE_TIMEOUT_MS)
-    page.wait_for_function(
-        "(old) => document.querySelector('.oco2-link code').textContent !== old",
-        arg=before,
-        timeout=UPDATE_TIMEOUT_MS,
-    )
-    assert "orbit=11522" in page.text_content(".oco2-link code")
+    after = text_changes(page, ".oco2-link code", before)
+    assert "orbit=" in after

@@ -2,76 +2,38 @@
 
 The orbit's peak list comes from the scan (:func:`oco2explore.scan.scan_orbit`), the
 window from :func:`oco2explore.scan.fit_at`: choosing an entry of the list must show
-the same ✔/✘ in the window. Checked on the demo (its default view, the simulated
-Highveld pass) and on the real Highveld soundings of orbit 11522, in Voilà served by
-``oco2explore app`` and headless Chromium (the fixtures of ``test_explorer_e2e.py``).
+the same ✔/✘ in the window. Checked on the demo (its default view, the packaged real
+Highveld pass), on the real Highveld soundings of ``../shared/data/real`` and on simulated
+days, in Voilà served by ``oco2explore app`` and headless Chromium (``tests/e2e/conftest.py``).
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-from test_app import real_highveld_lite
-from test_explorer_e2e import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    LOAD_TIMEOUT_MS,
-    UPDATE_TIMEOUT_MS,
-    free_port,
-    isolated_env,
-    start_server,
-    stop_server,
-    wait_until_serving,
-)
 
-from oco2explore.demo import CACHE_ENV, demo_data_dir
+from oco2explore.demo import real_highveld_lite
+from oco2explore.simulate import simulate
+
+from .voila_browser import LOAD_TIMEOUT_MS, UPDATE_TIMEOUT_MS, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
 
-def start_demo_server(home, cache) -> tuple[subprocess.Popen, str]:
-    """``oco2explore app`` without ``--data`` (the demo), its cache built beforehand."""
-    demo_data_dir(cache)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "oco2explore.cli", "app", "--no-browser", "--port", str(port)],
-        env={**isolated_env(home), CACHE_ENV: str(cache)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_until_serving(url + "voila/files/probe.png", proc)
-    except Exception:
-        stop_server(proc)
-        raise
-    return proc, url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module", params=["demo", "real-highveld"])
-def server(request, tmp_path_factory):
+@pytest.fixture(scope="module", params=["demo", "real-highveld", "simulated"])
+def server(request, demo_cache, tmp_path_factory):
+    """The demo (it opens on the packaged real pass), the real Highveld soundings of
+    ``../shared/data/real`` alone, and simulated days over the Highveld."""
+    home = tmp_path_factory.mktemp("home")
     if request.param == "demo":
-        proc, url = start_demo_server(
-            tmp_path_factory.mktemp("home"), tmp_path_factory.mktemp("cache")
-        )
+        proc, url = start_server(None, home, cache=demo_cache)
     else:
-        real_data = request.getfixturevalue("real_data")
         data = tmp_path_factory.mktemp("data")
-        real_highveld_lite(real_data, data)
-        proc, url = start_server(data, tmp_path_factory.mktemp("home"))
+        if request.param == "real-highveld":
+            real = request.getfixturevalue("real_data")
+            real_highveld_lite(data, real / "oco2_orbit11522_20160831_highveld_peak.csv")
+        else:
+            simulate(data, days=2, seed=0, start="2016-08-31", regions=["highveld"])
+        proc, url = start_server(data, home)
     yield url
     stop_server(proc)
 
@@ -84,7 +46,8 @@ def open_orbit_view(browser, url: str):
     """
     page = browser.new_page(viewport={"width": 1500, "height": 1250})
     page.set_default_navigation_timeout(LOAD_TIMEOUT_MS)
-    page.goto(url)
+    # "commit": the page's load event waits on map tiles that cannot load offline.
+    page.goto(url, wait_until="commit")
     page.wait_for_selector(".oco2-result .oco2-verdict", timeout=LOAD_TIMEOUT_MS)
     page.wait_for_selector(".oco2-peaks select option", timeout=LOAD_TIMEOUT_MS)
     return page

@@ -7,17 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_explorer_e2e import (  # noqa: F401  (browser is a fixture)
-    ARTIFACTS,
-    LOAD_TIMEOUT_MS,
-    UPDATE_TIMEOUT_MS,
-    browser,
-    start_server,
-    stop_server,
-)
 
 from oco2explore.report import report_lite_folder
 from oco2explore.simulate import simulate
+
+from .voila_browser import LOAD_TIMEOUT_MS, UPDATE_TIMEOUT_MS, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +32,7 @@ def server(report_root: Path, tmp_path_factory: pytest.TempPathFactory):
     stop_server(proc)
 
 
-def test_source_link_table_series_filters_and_crossing(server, browser, report_root):  # noqa: F811
+def test_source_link_table_series_filters_and_crossing(server, browser, report_root, tmp_path):
     sources = pd.read_parquet(report_root / "report" / "sources.parquet")
     detected = sources[sources["n_detected"] > 0].iloc[0]
     page = browser.new_page(viewport={"width": 1500, "height": 1250})
@@ -53,8 +47,7 @@ def test_source_link_table_series_filters_and_crossing(server, browser, report_r
     assert page.locator(".oco2-sources-map canvas").count() >= 1
     listed = page.locator(".oco2-source-list option").count()
     assert listed == len(sources)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "explorer-sources.png"))
+    page.screenshot(path=str(tmp_path / "explorer-sources.png"))
 
     # Filter by verdict: only that verdict's sources stay listed.
     verdict = sources["verdict"].value_counts().index[-1]
