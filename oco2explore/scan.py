@@ -92,112 +92,17 @@ published wind it finds the same single peak as ``distance_km`` (tested).
 
 Calibration of the significance threshold
 -----------------------------------------
-``python benchmarks/bench_scan.py --calibrate --days 30 --seeds 0 1
---correlated-noise`` runs the engine on plume-free simulated days
-(:func:`oco2explore.simulate.simulate_day` with ``plumes=False``: real orbit
-geometry, cloud gaps, 0.4–0.9 ppm noise, footprint biases, 50–1000 km background
-undulations of 0.3 ppm rms, and the *real-like along-track correlated error*,
-0.28 ppm rms over 3.5 km, shared by the footprints of a frame, calibrated on the
-real plume-free stretches of orbit 11522: see
-:data:`oco2explore.simulate.REAL_CORRELATED_ERROR_PPM`; ``distance_km`` computed
-over the whole run, as orbits cross midnight) with the significance threshold
-off, and counts passed peaks per 10,000 km of clear track (track length holding
-good soundings, in 1 km bins) for each threshold and fitted width.
-
-Real XCO2 errors are correlated over a few km, which makes narrow noise bumps far
-more significant than the white-noise Δχ² says: with it, thresholds 10, 20, 30, 35,
-40, 50 and 60 give 12.8, 4.6, 1.6, 0.91, 0.43, 0.11 and 0.054 false peaks per 10,000
-km with the correlated error (on 60 plume-free days, 1,116,559 km of clear track),
-against 2.0, 0.22, 0.036, 0.018, 0.018, 0 and 0 without it, and on days with plumes
-recall 0.62/0.58/0.53/0.51/0.45 at precision only 0.17/0.26/0.40/0.74/0.82 for
-30/35/40/50/60. So the refits' significance is computed by generalised least squares
-with that error covariance (``FitConfig.error_correlation_ppm``,
-:func:`oco2explore.fit.gls_chi2`; the candidate search keeps the white statistic,
-whose prescreen is only a filter): thresholds 20, 25, 30 and 35 then give 0.090,
-0.018, 0.009 and 0 false peaks per 10,000 km from resolved fits, and recall
-0.53/0.51/0.50/0.46 at precision 0.74/0.93/0.96/1.00 with the correlated error
-(0.56/0.54/0.49/0.47 at 0.94/0.97/1.00/1.00 without it; measured while unresolved
-fits still needed twice the threshold, see below). The default, 25, keeps the recall
-of the white statistic at 50 with precision 0.93 instead of 0.74, and meets the < 1
-false peak per 10,000 km target thirty times over (0.027 as configured). Observable
-plumes are rare (78 targets in 60 days, ~0.7 per 10,000 km of clear track), so every
-false peak per 10,000 km costs much precision. The real data agree: on their
-plume-free stretches (1,000 km) the largest significance is 18 (an unresolved σ ≈ 1
-km bump; white statistic 56), the Highveld plume passes at 584.
-
-Fits with σ stuck on ``sigma_min_km`` (plumes narrower than the bound) pass at
-:func:`oco2explore.fit.unresolved_factor` × the threshold: 1 under the
-correlated-error statistic, which models the narrow noise structures that made them
-suspect, 2 under the white one (the real bump above: 56 against 50). Going from 2 to
-1 raised recall from 0.54 to 0.56 (white noise, precision 0.97 both) and from 0.51
-to 0.55 (real-like noise, precision 0.93 to 0.92; plume-free days 0.018 to 0.027
-false peaks per 10,000 km) on the calibration seeds 0 and 1, and on seeds 2 and 3,
-used for no choice, from 0.37 to 0.45 and from 0.30 to 0.44, precision 1.00
-throughout.
-
-The undulating background makes broad bumps reach a high Δχ² more often than narrow
-ones, so the threshold grows in proportion to σ above ``significance_scale_km`` = 3
-km (a gentler growth, ∝ √σ, lost recall and precision; 4 or 6 km instead raise
-recall to 0.56–0.60 with the real-like noise but lower precision to 0.84–0.87), and
-the support rule (soundings on both flanks and beside the peak on at least one side)
-rejects bumps made of one isolated cloud-free cluster.
-
-Most missed plumes are not near the threshold at all (see ``bench_scan.py --list``):
-narrower than the 2 km bound, in clusters whose plumes all mask each other (none
-reaches its threshold to be subtracted; a cluster may fill a cloudy window so that
-no background is left to fit), merged with a neighbour into one broad Gaussian, or
-below the noise. ``bench_scan.py`` also prints a *recall ceiling*: the share of
-targets whose Δχ² reaches the threshold for an oracle that knows the crossing, the
-exact enhancement and the noise covariance, with every other plume removed. On seeds
-0 and 1 it is 0.85 (0.83 at the σ-scaled threshold) with white noise and 0.77 (0.71)
-with the real-like correlated error; on seeds 2 and 3, 0.77 and 0.67. Recall ≥ 0.8
-over all targets is thus beyond any detector at this threshold under the real-like
-error, and needs near-oracle performance under white noise. Of the targets the
-oracle passes at the σ-scaled threshold the engine finds 0.68 (white) and 0.78
-(real-like) on seeds 0 and 1, 0.59 and 0.61 on seeds 2 and 3: the rest of the gap is
-the engine's. Deblending raises recall from 0.53 to 0.56 (real-like noise: 0.54 to
-0.55) at the same precision, and the emission of the plumes found is closer to the
-truth (median |ln ratio| 0.16 to 0.13; real-like noise 0.14 to 0.13): a neighbour's
-enhancement no longer leaks into the fitted area (see the benchmark table in the
-README). Also measured and not adopted: ``r2_min`` off (recall 0.56 → 0.58 and 0.55
-→ 0.58 on seeds 0 and 1, white and real-like noise, precision 0.97 → 0.94 and 0.92;
-on seeds 2 and 3, 0.45 → 0.48 and 0.44 → 0.48 at precision 1.00; plume-free days and
-real data unchanged: under the correlated-error statistic R² inside ±4σ measures the
-signal-to-noise ratio per sounding rather than the evidence, and rejects strong
-plumes seen by noisy soundings, but the design card keeps the seed's R² ≥ 0.25 as
-the default; ``--r2-min none`` is the measured choice for more recall),
-``min_support`` off (precision 0.83–0.90 on seeds 0 and 1), the reduced χ² taken
-near the peak instead of over the window (one more target with white noise, none
-with the real-like), a median-based noise scale (precision 0.82–0.86).
-``half_width_km`` = 70 splits the real Highveld plume in two (recall 0.51, precision
-0.90 with the real-like noise), so the seed's 100 km stays; ``sigma_min_km`` = 1 km
-finds a few more narrow simulated plumes (recall 0.54) but lowers precision to 0.84
-and brings a real plume-free σ ≈ 1.2 km bump to significance 23, next to the
-threshold, so it stays 2 km (1.5 km: recall 0.59, precision 0.895 with white noise,
-0.027 false peaks per 10,000 km).
-
-Three more attempts at the engine's part of the gap, measured on the four simulated
-months (seeds 0 and 1, 2 and 3; white and real-like noise) and not adopted:
-
-* a two-Gaussian split of rejected broad fits, each half refitted with the other
-  subtracted: no target gained on any set (the merged pairs it separates sit at cloud
-  edges with one to four soundings on a side, so the halves fail the support rule),
-  and it split the real Highveld plume in two;
-* waiving the support rule at 1.5× the significance threshold: two targets on one set
-  (seeds 2 and 3, white), precision 0.97 → 0.94 and 0.92 → 0.89 on seeds 0 and 1;
-* the correlated-error amplitude estimated for each orbit from the variogram of its
-  soundings (``γ(d) = a + r²(1 − e^(−d/L))`` over lags 0–20 km) instead of the fixed
-  ``error_correlation_ppm``. With white noise, where the fixed 0.28 ppm is
-  mis-specified and costs broad plumes a factor 1.7–5 in significance (six misses
-  examined), recall rises 0.56 → 0.63 and 0.45 → 0.49 at precision 0.95 and 0.94
-  (from 0.97 and 1.00); with the real-like noise it falls, 0.55 → 0.53 and 0.44 →
-  0.41: the background undulations leak into the estimate (0.31 ppm for the
-  simulated 0.28; 0.33 and 0.27 on the real plume-free stretches). A quadratic term
-  for them brings it to 0.29 ppm, but on white-noise days the estimate then drops to
-  ~0.06 ppm and the nearly white statistic passes background bumps (precision 0.88
-  and 0.85). The fixed amplitude, calibrated on the real plume-free stretches (the
-  variogram with the quadratic term gives them 0.26 ppm), also regularises against
-  the background.
+The refits' significance is the Δχ² by generalised least squares under the real-like
+along-track correlated error (``FitConfig.error_correlation_ppm``, 0.28 ppm over 3.5 km,
+measured on the real plume-free stretches of orbit 11522; :func:`oco2explore.fit.gls_chi2`).
+Its threshold, 25, was calibrated on plume-free simulated days with that error: ~0.03 false
+peaks per 10,000 km of clear track (the white-noise Δχ² needs 50 for ~0.1). Above
+``significance_scale_km`` = 3 km the threshold grows in proportion to σ (the undulating
+background makes broad bumps reach a high Δχ² more often); fits stuck on ``sigma_min_km``
+pass at :func:`oco2explore.fit.unresolved_factor` × the threshold. On the real data the
+plume-free stretches stay below 18 and the Highveld plume passes far above it. The
+calibration runs, the measured recall ceilings and the variants measured and not adopted
+are recorded in ``docs/calibration-history.md``.
 
 Tables without positions
 ------------------------
