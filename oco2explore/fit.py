@@ -294,7 +294,7 @@ def best_amplitude(
     return amp, 2.0 * amp * gy_perp - amp * amp * gg_perp
 
 
-def _line_projection(t: NDArray, w: NDArray, y: NDArray, g: NDArray) -> tuple[NDArray, ...]:
+def line_projection(t: NDArray, w: NDArray, y: NDArray, g: NDArray) -> tuple[NDArray, ...]:
     """:func:`gaussian_on_line` for one window and the Gaussians in the rows of ``g``."""
     w2 = w * w
     return gaussian_on_line(
@@ -338,7 +338,7 @@ def _start(
     shifts = np.linspace(-half, half, 2 * n_shift + 1)
     sig, sh = (a.ravel() for a in np.meshgrid(sigmas, shifts))
     phi = gaussian(t[None, :] - sh[:, None], 1.0, sig[:, None])
-    chi2_line, gy, gg = _line_projection(t, w, y, phi)
+    chi2_line, gy, gg = line_projection(t, w, y, phi)
     _, drop = best_amplitude(gy, gg, config.amplitude_min, config.amplitude_max)
     chi2 = chi2_line - drop
     best = int(np.nanargmin(chi2)) if np.isfinite(chi2).any() else 0

@@ -129,7 +129,15 @@ from tqdm.auto import tqdm
 from .config import FitConfig
 from .emission import emissions_at
 from .errors import SchemaError
-from .fit import MIN_POINTS, FitResult, best_amplitude, fit_window, gaussian, gaussian_on_line
+from .fit import (
+    MIN_POINTS,
+    FitResult,
+    best_amplitude,
+    fit_window,
+    gaussian,
+    gaussian_on_line,
+    line_projection,
+)
 from .schema import PEAK_COLUMNS
 from .soundings import add_distance_km
 from .track import cross_track_km, mean_position, nearest_index, window_slice
@@ -758,18 +766,7 @@ def start_sigma(
     phi = gaussian(t[None, :], 1.0, sigmas[:, None])
     w2 = w * w
     with np.errstate(divide="ignore", invalid="ignore"):
-        chi2_line, gy_perp, gg_perp = gaussian_on_line(
-            w2.sum(),
-            (w2 * t).sum(),
-            (w2 * t * t).sum(),
-            (w2 * y).sum(),
-            (w2 * t * y).sum(),
-            (w2 * y * y).sum(),
-            phi @ w2,
-            phi @ (w2 * t),
-            phi @ (w2 * y),
-            (phi * phi) @ w2,
-        )
+        chi2_line, gy_perp, gg_perp = line_projection(t, w, y, phi)
         amp, drop = best_amplitude(gy_perp, gg_perp, config.amplitude_min, config.amplitude_max)
         chi2 = np.maximum(chi2_line - drop, 1e-12 * float((w2 * y * y).sum()))
         sig = drop / (chi2 / (t.size - 4))
