@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import ConfigFields, FitConfig, MatchConfig, field_kind, option_name
+from .config import PRESETS, ConfigFields, FitConfig, MatchConfig, field_kind, option_name
 from .errors import InputError, SchemaError
 
 log = logging.getLogger("oco2explore")
@@ -52,6 +52,14 @@ def add_config_options(
         f"{cls.KIND} parameters", "override the defaults or the JSON file; 'none' switches off"
     )
     group.add_argument(flag, type=Path, help=f"JSON file with {cls.KIND} parameters")
+    if cls is FitConfig:
+        group.add_argument(
+            "--preset",
+            choices=sorted(PRESETS),
+            default=None,
+            help="named configuration the options change: v1 (the defaults) or v2 "
+            "(detector v2: per-orbit noise model, false-alarm threshold, σ 1-40 km)",
+        )
     defaults = cls()
     for field in dataclasses.fields(cls):
         kind, _optional = field_kind(cls, field.name)
@@ -68,7 +76,10 @@ def add_config_options(
 def _config(args: argparse.Namespace, cls: type[ConfigFields], flag: str) -> Any:
     """The ``cls`` given by its JSON file (``flag``) and the per-field options."""
     file = getattr(args, flag.lstrip("-").replace("-", "_"), None)
-    base = cls.from_json(file) if file else cls()
+    preset = getattr(args, "preset", None) if cls is FitConfig else None
+    if file and preset:
+        raise InputError(f"give {flag} or --preset, not both")
+    base = cls.from_json(file) if file else FitConfig.preset(preset) if preset else cls()
     given = {
         f.name: getattr(args, f"{cls.KIND}_{f.name}")
         for f in dataclasses.fields(cls)

@@ -11,6 +11,7 @@ threshold calibrated on plume-free simulated orbits (see :mod:`oco2explore.scan`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -293,6 +294,33 @@ class FitConfig(ConfigFields):
         ``significance_min`` with it (see ``benchmarks/bench_scan.py``).
     error_correlation_km : float
         Correlation length of that error along the track, km.
+    noise_estimated : bool
+        Estimate the error covariance of each orbit from its own soundings
+        (:func:`oco2explore.noise.estimate_noise`: white error, a 3.5 km correlated
+        error and a 15 km background variability, from a robust variogram) and use it
+        in the significance instead of ``error_correlation_ppm``/``_km``: no fixed
+        noise model is right for every orbit (detector v2, ``docs/detection.md``).
+    false_peaks_per_10000km : float or None
+        Target false-alarm rate, expected false peaks per 10,000 km of track: when set,
+        the significance threshold at width σ is the Δχ² at which that many noise peaks
+        are expected over the scanned centres and widths
+        (:func:`oco2explore.noise.significance_threshold`), replacing
+        ``significance_min`` and ``significance_scale_km``. None: the σ-scaled rule.
+    min_positions : int or None
+        Distinct along-track positions needed on each flank of the peak (within
+        ``max(2σ, 2.5 km)``): a bump carried by one frame, whose 8 footprints share a
+        position, or by one sounding cannot pass however significant. None: off.
+    artefact_check : bool
+        Reject (reason ``artefact``) an enhancement that the retrieval diagnostics in
+        the window explain (albedo, aerosol, surface-pressure difference, altitude):
+        the Gaussian is refitted together with a linear term in each diagnostic, and
+        fails when its significance then falls below the threshold.
+
+    Presets
+    -------
+    :meth:`preset` names whole configurations: ``"v1"`` (the defaults) and ``"v2"``
+    (:data:`PRESETS`), the estimated noise model with a false-alarm threshold, σ from
+    1 km (near-source plumes) to 40 km (city domes) in ±120 km windows.
     """
 
     half_width_km: float = 100.0
@@ -315,8 +343,25 @@ class FitConfig(ConfigFields):
     deblend: bool = True
     error_correlation_ppm: float | None = REAL_CORRELATED_ERROR_PPM
     error_correlation_km: float = REAL_CORRELATION_KM
+    noise_estimated: bool = False
+    false_peaks_per_10000km: float | None = None
+    min_positions: int | None = None
+    artefact_check: bool = False
 
     KIND = "fit"
+
+    @classmethod
+    def preset(cls, name: str, **changes: Any) -> FitConfig:
+        """The named configuration of :data:`PRESETS` (``"v1"``, ``"v2"``), with ``changes``.
+
+        Raises
+        ------
+        InputError
+            An unknown name.
+        """
+        if name not in PRESETS:
+            raise InputError(f"unknown fit preset {name!r}: choose from {', '.join(PRESETS)}")
+        return cls(**{**PRESETS[name], **changes})
 
     def __post_init__(self) -> None:
         self.check_fields()
@@ -351,6 +396,11 @@ class FitConfig(ConfigFields):
             problems.append("r2_min must be <= 1")
         if not self.error_correlation_km > 0:
             problems.append("error_correlation_km must be > 0")
+        rate = self.false_peaks_per_10000km
+        if rate is not None and not 0 < rate <= 1e4:
+            problems.append("need 0 < false_peaks_per_10000km <= 10000")
+        if self.min_positions is not None and self.min_positions < 0:
+            problems.append("min_positions must be >= 0")
         if problems:
             raise InputError("invalid fit configuration: " + "; ".join(problems))
 
@@ -368,13 +418,53 @@ class FitConfig(ConfigFields):
     def significance_limit(self, sigma_km: float) -> float | None:
         """Significance threshold for a Gaussian of width ``sigma_km`` (km); None if off.
 
-        ``significance_min × max(1, σ / significance_scale_km)``.
+        ``significance_min × max(1, σ / significance_scale_km)``; with
+        ``false_peaks_per_10000km`` set, the false-alarm threshold at that width (σ
+        taken within its bounds, :func:`oco2explore.noise.significance_threshold`).
         """
+        if self.false_peaks_per_10000km is not None:
+            return _false_alarm_limit(
+                min(max(float(sigma_km), self.sigma_min_km), self.sigma_max_km)
+                if math.isfinite(sigma_km)
+                else self.sigma_min_km,
+                self.false_peaks_per_10000km,
+                self.sigma_min_km,
+                self.sigma_max_km,
+            )
         if self.significance_min is None:
             return None
         if self.significance_scale_km is None:
             return self.significance_min
         return self.significance_min * max(1.0, sigma_km / self.significance_scale_km)
+
+
+@functools.lru_cache(maxsize=4096)
+def _false_alarm_limit(
+    sigma_km: float, rate: float, sigma_min_km: float, sigma_max_km: float
+) -> float:
+    """:func:`oco2explore.noise.significance_threshold`, cached (the scan asks it often)."""
+    from .noise import significance_threshold
+
+    return float(significance_threshold(sigma_km, rate, sigma_min_km, sigma_max_km))
+
+
+#: Named configurations (:meth:`FitConfig.preset`). ``"v2"``: detector v2 (issue #15,
+#: ``docs/detection.md``): the per-orbit noise model, a false-alarm threshold of 0.1
+#: expected noise peaks per 10,000 km, σ from 1 km (a footprint is 1.3 km wide) to 40 km
+#: (city domes are 20–40 km wide) in ±120 km windows (3σ at the widest), two distinct
+#: positions on each flank and the artefact check.
+PRESETS: dict[str, dict[str, Any]] = {
+    "v1": {},
+    "v2": {
+        "half_width_km": 120.0,
+        "sigma_min_km": 1.0,
+        "sigma_max_km": 40.0,
+        "noise_estimated": True,
+        "false_peaks_per_10000km": 0.1,
+        "min_positions": 2,
+        "artefact_check": True,
+    },
+}
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import solve_banded
 
 from .config import FitConfig
+from .noise import NoiseModel
+from .noise import gls_chi2 as noise_gls_chi2
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +122,16 @@ CHECK_ORDER = (
     "sigma_min_km",
     "sigma_max_km",
     "min_support",
+    "min_positions",
     "significance_min",
     "r2_min",
+    "artefact",
 )
+#: Half-width of a flank for the distinct-position support (``min_positions``), at least
+#: this many km: two frames are ~2.25 km apart.
+POSITION_FLANK_KM = 2.5
+#: Soundings at along-track positions closer than this share a position (a frame), km.
+POSITION_RESOLUTION_KM = 0.05
 #: Relative distance to a σ bound at which σ counts as stuck on it.
 BOUND_TOLERANCE = 1e-3
 #: The fit has converged when a Newton step on (σ, centre) would lower χ² by less than
@@ -740,6 +749,8 @@ def fit_window(
     sigma_start_km: float | None = None,
     extra_params: int = 0,
     error_km: ArrayLike | None = None,
+    noise: NoiseModel | None = None,
+    diagnostics: ArrayLike | None = None,
 ) -> FitResult:
     """Fit a Gaussian on a linear background to the window around ``center_km``.
 
@@ -769,6 +780,14 @@ def fit_window(
         Along-track position of each sounding for the correlated error of
         ``config.error_correlation_ppm``, km (default ``distance_km``; the scan
         fits along the wind-aligned coordinate while the error follows the frames).
+    noise : NoiseModel, optional
+        Error covariance of the orbit (:func:`oco2explore.noise.estimate_noise`) for
+        the significance, replacing ``config.error_correlation_ppm``; with
+        uncertainties it keeps their relative weights.
+    diagnostics : array_like, shape (n, k), optional
+        Retrieval diagnostics of each sounding (albedo, aerosol, altitude, ...) for
+        ``config.artefact_check``; columns with non-finite values in the window or
+        without variation there are not used.
 
     Returns
     -------
@@ -790,6 +809,11 @@ def fit_window(
         y = np.asarray(xco2, dtype=float).ravel()
         u = None if uncertainty is None else np.asarray(uncertainty, dtype=float).ravel()
         e = x if error_km is None else np.asarray(error_km, dtype=float).ravel()
+        d = (
+            None
+            if diagnostics is None
+            else np.asarray(diagnostics, dtype=float).reshape(x.size, -1)
+        )
         center = float(center_km)
         sigma_start = None if sigma_start_km is None else float(sigma_start_km)
     except (TypeError, ValueError) as exc:
@@ -836,6 +860,8 @@ def fit_window(
                 sigma_start_km=sigma_start,
                 extra_params=extra_params,
                 error_km=e[ok],
+                noise=noise,
+                diagnostics=None if d is None else d[ok],
             )
     except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
         # Values at the edge of the floating-point range (e.g. an error_correlation_ppm
@@ -854,6 +880,8 @@ def _fit_core(
     sigma_start_km: float | None = None,
     extra_params: int = 0,
     error_km: NDArray | None = None,
+    noise: NoiseModel | None = None,
+    diagnostics: NDArray | None = None,
 ) -> FitResult:
     """The fit proper on a cleaned window (offsets ``t`` from ``center``, km)."""
     n = t.size
@@ -899,9 +927,10 @@ def _fit_core(
 
     delta_chi2 = max(_line_chi2(t, wr, yr) - chi2, 0.0)
     result.significance = delta_chi2 / chi2_red if chi2_red > 0 else 0.0
-    if config.error_correlation_ppm is not None and error_km is not None and dof > 0:
+    gls = (noise is not None or config.error_correlation_ppm is not None) and dof > 0
+    if gls and error_km is not None:
         result.significance = _gls_significance(
-            t, yr, w, weighted, error_km, amp, sig, shift, chi2_red, dof, config
+            t, yr, w, weighted, error_km, amp, sig, shift, chi2_red, dof, config, noise
         )
 
     uc = t - shift
@@ -925,7 +954,122 @@ def _fit_core(
     result.support = min(left, right, max(outer_left, outer_right))
     result.success = sol.success
     result.message = sol.message
-    return _judge(result, config)
+    if config.min_positions is not None:
+        where = error_km if error_km is not None else t
+        result.checks["min_positions"] = _positions_check(uc, where, sig, config.min_positions)
+    result = _judge(result, config)
+    if config.artefact_check and result.passed and diagnostics is not None and dof > 0:
+        explained = _significance_given(
+            t,
+            yr,
+            w,
+            weighted,
+            error_km if error_km is not None else t,
+            sig,
+            shift,
+            diagnostics,
+            dof,
+            config,
+            noise,
+            chi2_red,
+        )
+        lim = config.significance_limit(sig)
+        ok = explained is None or lim is None or explained >= lim
+        result.checks["artefact"] = (explained if explained is not None else math.nan, lim, ok)
+        if not ok:
+            result.passed = False
+            result.reject_reason = "artefact"
+    return result
+
+
+def _positions_check(
+    uc: NDArray, position_km: NDArray, sigma: float, needed: int
+) -> tuple[int, int, bool]:
+    """Fewest distinct along-track positions on the two flanks of a peak.
+
+    Flanks are ``[−h, 0)`` and ``(0, h]`` around the fitted centre with
+    ``h = max(2σ, POSITION_FLANK_KM)``; positions closer than
+    :data:`POSITION_RESOLUTION_KM` count once (the footprints of a frame).
+    """
+    h = max(2.0 * sigma, POSITION_FLANK_KM)
+    counts = []
+    for side in ((uc >= -h) & (uc < 0), (uc > 0) & (uc <= h)):
+        pos = np.round(position_km[side] / POSITION_RESOLUTION_KM)
+        counts.append(int(np.unique(pos).size))
+    fewest = min(counts)
+    return fewest, needed, fewest >= needed
+
+
+def _white_variance(
+    w: NDArray, weighted: bool, chi2_red: float, config: FitConfig, noise: NoiseModel | None
+) -> NDArray:
+    """Independent error variance of each sounding for the GLS statistics, ppm²."""
+    if noise is not None:
+        return noise.white_var(1.0 / w if weighted else None, size=w.size)
+    rms = float(config.error_correlation_ppm or 0.0)
+    if weighted:
+        return 1.0 / (w * w)
+    scatter = chi2_red  # unweighted: the residual variance, ppm²
+    return np.full(w.size, max(scatter - rms * rms, 0.25 * scatter, 1e-12))
+
+
+def _gls(
+    design: NDArray,
+    y: NDArray,
+    white: NDArray,
+    error_km: NDArray,
+    config: FitConfig,
+    noise: NoiseModel | None,
+) -> tuple[NDArray, NDArray]:
+    """GLS χ² under the orbit's noise model, or the fixed correlated error of ``config``."""
+    if noise is not None:
+        return noise_gls_chi2(design, y, white, error_km, noise.scales)
+    rms = float(config.error_correlation_ppm or 0.0)
+    return gls_chi2(design, y, white, error_km, rms, config.error_correlation_km)
+
+
+def _significance_given(
+    t: NDArray,
+    y: NDArray,
+    w: NDArray,
+    weighted: bool,
+    error_km: NDArray,
+    sigma: float,
+    shift: float,
+    diagnostics: NDArray,
+    dof: int,
+    config: FitConfig,
+    noise: NoiseModel | None,
+    chi2_red: float,
+) -> float | None:
+    """Significance of the Gaussian when the diagnostics are fitted with it (artefact check).
+
+    The design is the line, a linear term in each usable diagnostic (finite in the
+    whole window, varying there; standardised) and the Gaussian of the fitted width
+    and centre; the statistic is its GLS Δχ² over the reduced χ², as
+    :func:`_gls_significance`. None when no diagnostic is usable; 0 when the
+    Gaussian's area given the diagnostics is not positive.
+    """
+    d = diagnostics
+    finite = np.all(np.isfinite(d), axis=0)
+    d = d[:, finite]
+    if d.size:
+        spread = d.std(axis=0)
+        d = (d[:, spread > 0] - d[:, spread > 0].mean(axis=0)) / spread[spread > 0]
+    k = d.shape[1] if d.ndim == 2 else 0
+    if k == 0 or dof - k <= 0:
+        return None
+    white = _white_variance(w, weighted, chi2_red, config, noise)
+    g = gaussian(t - shift, 1.0, sigma)
+    design = np.column_stack([t, np.ones_like(t), d, g])
+    try:
+        chi2, beta = _gls(design, y, white, error_km, config, noise)
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    if not beta[-1] > 0:
+        return 0.0
+    without, with_g = chi2[k + 2], chi2[k + 3]
+    return float(max(without - with_g, 0.0) / (max(with_g, 1e-12 * chi2[0]) / (dof - k)))
 
 
 def _gls_significance(
@@ -940,23 +1084,21 @@ def _gls_significance(
     chi2_red: float,
     dof: int,
     config: FitConfig,
+    noise: NoiseModel | None = None,
 ) -> float:
     """Δχ² of line + the fitted Gaussian against line alone under correlated errors.
 
-    Generalised least squares (:func:`gls_chi2`) with the fitted width and centre,
-    over the GLS reduced χ². The independent variance is ``1/w²`` with
-    uncertainties, else the window's scatter less the correlated variance (at
-    least a quarter of the scatter). 0 when the GLS area is not positive.
+    Generalised least squares with the fitted width and centre, over the GLS
+    reduced χ²: under the orbit's ``noise`` model when given
+    (:func:`oco2explore.noise.gls_chi2`), else under the fixed correlated error of
+    ``config`` (:func:`gls_chi2`). The independent variance is the noise model's,
+    or ``1/w²`` with uncertainties, else the window's scatter less the correlated
+    variance (at least a quarter of the scatter). 0 when the GLS area is not positive.
     """
-    rms = float(config.error_correlation_ppm or 0.0)
-    if weighted:
-        white = 1.0 / (w * w)
-    else:
-        scatter = chi2_red  # unweighted: the residual variance, ppm²
-        white = np.full(t.size, max(scatter - rms * rms, 0.25 * scatter, 1e-12))
+    white = _white_variance(w, weighted, chi2_red, config, noise)
     design = np.column_stack([t, np.ones_like(t), gaussian(t - shift, 1.0, sigma)])
     try:
-        chi2, beta = gls_chi2(design, y, white, error_km, rms, config.error_correlation_km)
+        chi2, beta = _gls(design, y, white, error_km, config, noise)
     except (np.linalg.LinAlgError, ValueError):
         return 0.0
     if not (amplitude > 0 and beta[2] > 0):
@@ -977,10 +1119,10 @@ def _failed(result: FitResult, message: str) -> FitResult:
 def unresolved_factor(config: FitConfig) -> float:
     """Multiple of the threshold a fit with σ stuck on ``sigma_min_km`` needs to pass.
 
-    :data:`UNRESOLVED_SIGNIFICANCE_FACTOR_GLS` with the correlated-error statistic
-    (``config.error_correlation_ppm`` set), else :data:`UNRESOLVED_SIGNIFICANCE_FACTOR`.
+    :data:`UNRESOLVED_SIGNIFICANCE_FACTOR_GLS` with a correlated-error statistic
+    (``config.error_correlation_ppm`` set, or ``config.noise_estimated``), else :data:`UNRESOLVED_SIGNIFICANCE_FACTOR`.
     """
-    if config.error_correlation_ppm is not None:
+    if config.error_correlation_ppm is not None or config.noise_estimated:
         return UNRESOLVED_SIGNIFICANCE_FACTOR_GLS
     return UNRESOLVED_SIGNIFICANCE_FACTOR
 

@@ -129,6 +129,7 @@ from tqdm.auto import tqdm
 from .config import FitConfig
 from .emission import emissions_at
 from .errors import SchemaError
+from .noise import NoiseModel, estimate_noise
 from .fit import (
     MIN_POINTS,
     FitResult,
@@ -144,6 +145,10 @@ from .track import cross_track_km, mean_position, nearest_index, window_slice
 
 log = logging.getLogger(__name__)
 
+#: Retrieval diagnostics the artefact check (``FitConfig.artefact_check``) fits beside the
+#: Gaussian, when in the table: band albedos, total aerosol optical depth, surface
+#: altitude (bright surfaces, aerosol and terrain bias XCO2 retrievals).
+ARTEFACT_COLUMNS = ("albedo_o2a", "albedo_sco2", "aod_total", "altitude")
 #: Bin width of the candidate search along the track, km.
 BIN_KM = 1.0
 #: Number of log-spaced widths σ in the candidate search.
@@ -306,6 +311,9 @@ def _suppress(center_km: NDArray, sigma_km: NDArray, order: NDArray) -> list[int
 
 def _prescreen(config: FitConfig, sigma_km: NDArray) -> NDArray:
     """Candidate significance worth a refit: a fraction of the threshold at that width."""
+    if config.false_peaks_per_10000km is not None:
+        limits = [config.significance_limit(float(s)) for s in np.ravel(sigma_km)]
+        return PRESCREEN * np.reshape(limits, np.shape(sigma_km))
     if config.significance_min is None:
         return np.full(sigma_km.shape, PRESCREEN_FLOOR)
     sigma_km = np.asarray(sigma_km, dtype=float)
@@ -340,6 +348,12 @@ class Track:
         ``distance_km`` (km): the correlated error follows the frames, not ``x``.
     wind_aligned : bool
         Whether ``x`` is the wind-aligned coordinate.
+    noise : NoiseModel or None
+        The orbit's error covariance estimated from its soundings
+        (``config.noise_estimated``, :func:`oco2explore.noise.estimate_noise`), else None.
+    diagnostics : ndarray or None
+        Retrieval diagnostics per sounding, shape (n, k) (:data:`ARTEFACT_COLUMNS`
+        present in the table), for ``config.artefact_check``; else None.
     """
 
     soundings: pd.DataFrame
@@ -349,6 +363,8 @@ class Track:
     uncertainty: NDArray | None
     error_km: NDArray
     wind_aligned: bool
+    noise: NoiseModel | None = None
+    diagnostics: NDArray | None = None
 
     def along_track(self) -> pd.DataFrame:
         """The soundings sorted by ``distance_km`` (positions and meteorology of the peaks)."""
@@ -387,15 +403,43 @@ def prepare_orbit(
         x = wind_aligned_km(orb)
         along = np.argsort(x, kind="stable")
         orb, x, weight = orb.iloc[along].reset_index(drop=True), x[along], weight[along]
+    xco2 = orb["xco2"].to_numpy(float)
+    uncertainty = 1.0 / weight if "xco2_uncertainty" in orb else None
+    error_km = orb["distance_km"].to_numpy(float)
+    noise = None
+    if config.noise_estimated and len(orb):
+        # One estimate per orbit, from all its usable soundings in along-track order.
+        order = np.argsort(error_km, kind="stable")
+        noise = estimate_noise(
+            error_km[order], xco2[order], None if uncertainty is None else uncertainty[order]
+        )
+    diagnostics = None
+    if config.artefact_check:
+        columns = _artefact_columns(orb)
+        diagnostics = np.column_stack(columns) if columns else None
     return Track(
         soundings=orb,
         x=x,
-        xco2=orb["xco2"].to_numpy(float),
+        xco2=xco2,
         weight=weight,
-        uncertainty=1.0 / weight if "xco2_uncertainty" in orb else None,
-        error_km=orb["distance_km"].to_numpy(float),
+        uncertainty=uncertainty,
+        error_km=error_km,
         wind_aligned=bool(wind_aligned),
+        noise=noise,
+        diagnostics=diagnostics,
     )
+
+
+def _artefact_columns(orb: pd.DataFrame) -> list[NDArray]:
+    """The retrieval diagnostics of :data:`ARTEFACT_COLUMNS` in the table, as arrays.
+
+    ``psurf − psurf_apriori`` (hPa) stands for the surface-pressure difference when
+    both are present.
+    """
+    columns = [orb[c].to_numpy(float) for c in ARTEFACT_COLUMNS if c in orb]
+    if {"psurf", "psurf_apriori"} <= set(orb.columns):
+        columns.append(orb["psurf"].to_numpy(float) - orb["psurf_apriori"].to_numpy(float))
+    return [c for c in columns if np.isfinite(c).any()]
 
 
 def scan_orbit(
@@ -982,6 +1026,8 @@ def _refit(
         sigma_start_km=sigma,
         extra_params=3 * n_other,
         error_km=track.error_km[window],
+        noise=track.noise,
+        diagnostics=None if track.diagnostics is None else track.diagnostics[window],
     )
 
 

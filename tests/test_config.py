@@ -146,3 +146,42 @@ def test_match_options_on_the_command_line(tmp_path):
         ["run", "in", "--out", "o", "--radius-km", "40", "--size-sigma-ln", "0.5"]
     )
     assert match_config_from_args(args) == MatchConfig(radius_km=40.0, size_sigma_ln=0.5)
+
+
+def test_presets_name_whole_configurations():
+    assert FitConfig.preset("v1") == FitConfig()
+    v2 = FitConfig.preset("v2")
+    assert (v2.sigma_min_km, v2.sigma_max_km, v2.half_width_km) == (1.0, 40.0, 120.0)
+    assert v2.noise_estimated and v2.artefact_check and v2.min_positions == 2
+    assert FitConfig.preset("v2", r2_min=None).r2_min is None
+    with pytest.raises(InputError, match="unknown fit preset 'v3'"):
+        FitConfig.preset("v3")
+
+
+def test_false_alarm_threshold_replaces_the_sigma_scaled_rule():
+    v2 = FitConfig.preset("v2")
+    limits = [v2.significance_limit(s) for s in (1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 40.0)]
+    # Expected noise peaks per 10,000 km fall as 1/σ: broad widths need less, not more.
+    assert limits == sorted(limits, reverse=True)
+    assert limits[0] == pytest.approx(28.4, abs=0.3) and limits[-1] == pytest.approx(18.2, abs=0.3)
+    # Widths outside the bounds take the bound's threshold; NaN the narrowest's.
+    assert v2.significance_limit(100.0) == v2.significance_limit(40.0)
+    assert v2.significance_limit(float("nan")) == v2.significance_limit(1.0)
+    # A tighter target asks more at every width.
+    strict = v2.replace(false_peaks_per_10000km=0.01)
+    assert all(strict.significance_limit(s) > v2.significance_limit(s) for s in (1.0, 10.0, 40.0))
+
+
+def test_preset_on_the_command_line(tmp_path):
+    args = build_parser().parse_args(
+        ["detect", "x.nc", "--out", "p.csv", "--preset", "v2", "--r2-min", "0.1"]
+    )
+    config = config_from_args(args)
+    assert config == FitConfig.preset("v2", r2_min=0.1)
+    path = tmp_path / "c.json"
+    path.write_text(FitConfig().to_json())
+    args = build_parser().parse_args(
+        ["detect", "x.nc", "--out", "p.csv", "--preset", "v2", "--config", str(path)]
+    )
+    with pytest.raises(InputError, match="not both"):
+        config_from_args(args)

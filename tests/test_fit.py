@@ -479,3 +479,47 @@ def test_the_new_fit_agrees_with_the_former_at_the_same_minimum(compared):
             assert within(new.sigma_km_err, old.sigma_km_err, 0.02, 0.0), where
     fitted = sum(old.success for _, _, old in compared)
     assert same >= 0.95 * fitted
+
+
+def _frames(n_frames: int, spacing_km: float = 2.25) -> tuple[np.ndarray, np.ndarray]:
+    """Along-track positions of 8 footprints per frame (one position per frame) and offsets."""
+    pos = np.repeat(np.arange(n_frames) * spacing_km - 0.5 * n_frames * spacing_km, 8)
+    return pos, np.tile(np.arange(8), n_frames)
+
+
+def test_a_bump_on_one_frame_fails_the_distinct_position_support():
+    pos, _ = _frames(100)
+    rng = np.random.default_rng(0)
+    y = 400.0 + rng.normal(0.0, 0.3, pos.size)
+    spike = pos == pos[8 * 50]  # one frame, 8 soundings at one position
+    y[spike] += 6.0
+    config = FitConfig(sigma_min_km=0.5, min_positions=2, min_support=0)
+    res = fit_window(pos, y, pos[8 * 50], config)
+    assert res.checks["min_positions"][0] <= 1
+    assert res.reject_reason in ("min_positions", "sigma_min_km")
+    assert not res.passed
+    # A plume across several frames passes the same check.
+    y2 = 400.0 + rng.normal(0.0, 0.3, pos.size) + gaussian(pos - 1.0, 20.0, 4.0)
+    res2 = fit_window(pos, y2, 0.0, config)
+    assert res2.checks["min_positions"][0] >= 2 and res2.checks["min_positions"][2]
+
+
+def test_an_enhancement_the_albedo_explains_is_an_artefact():
+    pos, _ = _frames(120)
+    rng = np.random.default_rng(1)
+    # A bright surface: the albedo rises over 12 km and the retrieval's XCO2 follows it.
+    albedo = 0.2 + 0.25 * np.exp(-0.5 * ((pos - 3.0) / 6.0) ** 4)
+    bias = 16.0 * (albedo - 0.2)  # +4 ppm over the bright patch
+    y = 400.0 + bias + rng.normal(0.0, 0.3, pos.size)
+    config = FitConfig(artefact_check=True)
+    res = fit_window(pos, y, 0.0, config, diagnostics=albedo[:, None])
+    assert res.reject_reason == "artefact"
+    assert not res.passed
+    # Without the diagnostic it would have passed as a plume.
+    assert fit_window(pos, y, 0.0, config).passed
+    # A real plume over uniform ground is no artefact of an albedo unrelated to it.
+    y_plume = 400.0 + gaussian(pos - 3.0, 40.0, 5.0) + rng.normal(0.0, 0.3, pos.size)
+    other = 0.2 + 0.05 * np.sin(pos / 17.0) + rng.normal(0.0, 0.01, pos.size)
+    res = fit_window(pos, y_plume, 0.0, config, diagnostics=other[:, None])
+    assert res.passed, res.reject_reason
+    assert res.checks["artefact"][0] >= res.checks["artefact"][1]

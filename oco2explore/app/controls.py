@@ -34,11 +34,15 @@ SPECS: dict[str, tuple[str, float, float, float]] = {
     "intercept_max": ("max backgr. (ppm)", 350.0, 450.0, 0.5),
     "error_correlation_ppm": ("corr. error (ppm)", 0.0, 1.0, 0.01),
     "error_correlation_km": ("its length (km)", 0.5, 20.0, 0.5),
+    "false_peaks_per_10000km": ("false peaks /10⁴ km", 0.001, 10.0, 0.001),
+    "min_positions": ("min positions/flank (n)", 0, 10, 1),
 }
 #: Labels of boolean fields (shown as check boxes).
 LABELS: dict[str, str] = {
     "wind_aligned": "scan along the wind-aligned coordinate",
     "deblend": "subtract the neighbouring peaks",
+    "noise_estimated": "noise model estimated per orbit",
+    "artefact_check": "reject what diagnostics explain",
 }
 #: Allowed values of string fields.
 CHOICES: dict[str, tuple[str, ...]] = {"quality": QUALITY_POLICIES}
@@ -106,7 +110,14 @@ class Controls:
             rows.append(W.HBox(row))
         self.reset = W.Button(description="defaults", icon="undo", layout=W.Layout(width="110px"))
         self.reset.on_click(lambda _: self.set_config(FitConfig(), notify=True))
-        self.widget = W.VBox([*rows, self.reset])
+        self.preset_v2 = W.Button(
+            description="detector v2",
+            icon="magic",
+            layout=W.Layout(width="130px"),
+            tooltip="per-orbit noise model, false-alarm threshold, σ 1–40 km (FitConfig.preset('v2'))",
+        )
+        self.preset_v2.on_click(lambda _: self.set_config(FitConfig.preset("v2"), notify=True))
+        self.widget = W.VBox([*rows, W.HBox([self.reset, self.preset_v2])])
         self.widget.add_class("oco2-controls")
         self.set_config(config)
 

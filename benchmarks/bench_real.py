@@ -1,0 +1,205 @@
+"""The detector on every real pass we have, side by side for several configurations.
+
+Usage: ``python benchmarks/bench_real.py [--preset v1 v2] [--config FILE.json ...]``
+
+Data (``../shared/data/real/``): the real OCO-2 pass of orbit 11522 over the South
+African Highveld (one plume, Kendal/Matimba region) and its two plume-free stretches
+(5700–6400 km and 6400–6700 km), and two months of real OCO-2 v9 passes over California
+(JPL CO2 portal subset, 2014-09-05 to 2014-10-31: the Los Angeles basin on 2014-09-23
+and Las Vegas on 2014-10-09 crossed, deserts and mountains elsewhere). Prints, per
+configuration: the Highveld's passed peaks, the plume-free stretches' passed peaks, the
+LA and Las Vegas crossings (passed peak within :data:`CITY_REACH_KM` of the city, its Δ,
+σ and significance), and the passed peaks farther than :data:`FAR_KM` from every city of
+:data:`CALIFORNIA_CITIES` and every CoCO2 site ≥ 1 Mt/yr, per 10,000 km of clear track
+(1 km bins holding soundings; issue #15's target: ≤ 1). Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from oco2explore.config import PRESETS, FitConfig
+from oco2explore.geo import haversine_km
+from oco2explore.inventory import load_coco2
+from oco2explore.readers import read_soundings
+from oco2explore.scan import detect
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+CALIFORNIA = "california/OCO2LtCO2v9_L2_20140905_000000_20141031_235959.nc"
+#: Metropolitan centres within reach of the California passes (latitude, longitude):
+#: a passed peak nearer than FAR_KM to one of them may be the city's dome.
+CALIFORNIA_CITIES = {
+    "Los Angeles": (34.05, -118.25),
+    "Riverside–San Bernardino": (34.0, -117.35),
+    "San Diego": (32.72, -117.16),
+    "Las Vegas": (36.17, -115.14),
+    "San Francisco Bay": (37.77, -122.42),
+    "San Jose": (37.34, -121.89),
+    "Sacramento": (38.58, -121.49),
+    "Fresno": (36.74, -119.79),
+    "Bakersfield": (35.37, -119.02),
+    "Phoenix": (33.45, -112.07),
+    "Tijuana–Mexicali": (32.62, -115.45),
+    "Reno": (39.53, -119.81),
+}
+#: A crossing counts as found with a passed peak this close to the city centre, km.
+CITY_REACH_KM = 60.0
+#: Farther than this from every city and every large site, a passed peak is unexplained, km.
+FAR_KM = 60.0
+#: CoCO2 sites at least this large explain a peak, t CO2/yr.
+SITE_MIN_T_PER_YR = 1e6
+#: The crossings issue #15 asks to pass: day, city.
+CROSSINGS = (("2014-09-23", "Los Angeles"), ("2014-10-09", "Las Vegas"))
+
+
+@dataclass
+class RealResult:
+    """What one configuration finds on the real data."""
+
+    highveld: pd.DataFrame
+    plume_free: pd.DataFrame
+    california: pd.DataFrame
+    crossings: dict[str, pd.Series | None]
+    unexplained: pd.DataFrame
+    clear_km: float
+    cpu_s: float
+
+    @property
+    def unexplained_per_10000km(self) -> float:
+        return 1e4 * len(self.unexplained) / self.clear_km
+
+
+def clear_track_km(soundings: pd.DataFrame) -> float:
+    """Track length holding soundings, km: distinct (pass, 1 km bin) pairs."""
+    bins = np.floor(soundings["distance_km"].to_numpy(float)).astype(np.int64)
+    return float(
+        pd.DataFrame({"o": soundings["orbit"].to_numpy(), "b": bins}).drop_duplicates().shape[0]
+    )
+
+
+def read_california(real: Path = REAL) -> pd.DataFrame:
+    """The California passes as a sounding table (passes from time gaps)."""
+    return read_soundings(real / CALIFORNIA)
+
+
+def explained(peaks: pd.DataFrame, far_km: float = FAR_KM) -> np.ndarray:
+    """Whether each peak lies within ``far_km`` of a city or a CoCO2 site ≥ 1 Mt/yr."""
+    sites = load_coco2()
+    sites = sites[sites["emission_t_per_yr"] >= SITE_MIN_T_PER_YR]
+    lat = np.concatenate([[c[0] for c in CALIFORNIA_CITIES.values()], sites["latitude"]])
+    lon = np.concatenate([[c[1] for c in CALIFORNIA_CITIES.values()], sites["longitude"]])
+    if not len(peaks):
+        return np.zeros(0, dtype=bool)
+    d = haversine_km(
+        peaks["latitude"].to_numpy(float)[:, None],
+        peaks["longitude"].to_numpy(float)[:, None],
+        lat[None, :],
+        lon[None, :],
+    )
+    return (d <= far_km).any(axis=1)
+
+
+def crossing(peaks: pd.DataFrame, day: str, city: str) -> pd.Series | None:
+    """The most significant passed peak of ``day`` within :data:`CITY_REACH_KM` of ``city``."""
+    lat, lon = CALIFORNIA_CITIES[city]
+    on_day = peaks[(peaks["time"].dt.strftime("%Y-%m-%d") == day) & peaks["passed"]]
+    d = haversine_km(on_day["latitude"], on_day["longitude"], lat, lon)
+    near = on_day[np.asarray(d) <= CITY_REACH_KM]
+    return None if not len(near) else near.sort_values("significance").iloc[-1]
+
+
+def evaluate(
+    config: FitConfig, real: Path = REAL, california: pd.DataFrame | None = None
+) -> RealResult:
+    """Run ``config`` on every real pass (see the module docstring)."""
+    start = time.process_time()
+    highveld = detect(pd.read_csv(real / "oco2_orbit11522_20160831_highveld_peak.csv"), config)
+    free = [
+        detect(pd.read_csv(real / f"oco2_orbit11522_20160831_segment_{s}km.csv"), config)
+        for s in ("5700_6400", "6400_6700")
+    ]
+    ca = read_california(real) if california is None else california
+    peaks = detect(ca, config)
+    passed = peaks[peaks["passed"]]
+    return RealResult(
+        highveld=highveld[highveld["passed"]],
+        plume_free=pd.concat([f[f["passed"]] for f in free]),
+        california=passed,
+        crossings={city: crossing(peaks, day, city) for day, city in CROSSINGS},
+        unexplained=passed[~explained(passed)],
+        clear_km=clear_track_km(ca),
+        cpu_s=time.process_time() - start,
+    )
+
+
+def _peak(p: pd.Series | None) -> str:
+    if p is None:
+        return "missed"
+    return f"Δ {p.delta_ppm:.2f} σ {p.sigma_km:.1f} sig {p.significance:.0f}"
+
+
+def table(results: dict[str, RealResult]) -> str:
+    """The side-by-side table."""
+    rows: list[tuple[str, list[str]]] = [
+        ("Highveld passed peaks (1 expected)", [str(len(r.highveld)) for r in results.values()]),
+        (
+            "Highveld peak",
+            [_peak(r.highveld.iloc[0]) if len(r.highveld) else "—" for r in results.values()],
+        ),
+        ("plume-free stretches: passed (0)", [str(len(r.plume_free)) for r in results.values()]),
+    ]
+    for _day, city in CROSSINGS:
+        rows.append((f"California: {city}", [_peak(r.crossings[city]) for r in results.values()]))
+    rows += [
+        ("California: passed peaks", [str(len(r.california)) for r in results.values()]),
+        (
+            f"  > {FAR_KM:g} km from cities/sites",
+            [
+                f"{len(r.unexplained)} ({r.unexplained_per_10000km:.1f}/10⁴ km)"
+                for r in results.values()
+            ],
+        ),
+        ("CPU s", [f"{r.cpu_s:.1f}" for r in results.values()]),
+    ]
+    first = next(iter(results.values()))
+    width = max(len(k) for k, _ in rows) + 2
+    cols = [max(len(n), *(len(v[i]) for _, v in rows)) + 2 for i, n in enumerate(results)]
+    lines = [
+        f"real OCO-2 passes: Highveld orbit 11522 + 2 plume-free stretches; California "
+        f"2014-09-05..10-31 ({first.clear_km:,.0f} km of clear track)",
+        "".ljust(width) + "".join(n.rjust(c) for n, c in zip(results, cols, strict=True)),
+    ]
+    lines += [
+        k.ljust(width) + "".join(x.rjust(c) for x, c in zip(v, cols, strict=True)) for k, v in rows
+    ]
+    for name, r in results.items():
+        for p in r.unexplained.itertuples():
+            lines.append(
+                f"  unexplained ({name}): {p.time:%Y-%m-%d} {p.latitude:.2f}N {p.longitude:.2f}E "
+                f"Δ {p.delta_ppm:.2f} σ {p.sigma_km:.1f} sig {p.significance:.1f}"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", nargs="*", default=["v1", "v2"], choices=sorted(PRESETS))
+    parser.add_argument("--config", nargs="*", type=Path, default=[], help="FitConfig JSON files")
+    args = parser.parse_args(argv)
+    configs = {p: FitConfig.preset(p) for p in args.preset}
+    configs.update({c.stem: FitConfig.from_json(c) for c in args.config})
+    ca = read_california()
+    results = {name: evaluate(cfg, california=ca) for name, cfg in configs.items()}
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""Tests of oco2explore.noise: banded GLS against the dense inverse, the variogram estimate
+on data of known covariance and on the real plume-free stretches, the false-alarm formula."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oco2explore.fit import gls_chi2 as gls_one_scale
+from oco2explore.noise import (
+    NULL_VARIANCE,
+    NoiseModel,
+    estimate_noise,
+    fallback_noise,
+    false_peaks_per_10000km,
+    gls_chi2,
+    significance_threshold,
+)
+
+
+def _ou(rng: np.random.Generator, pos: np.ndarray, rms: float, length: float) -> np.ndarray:
+    """An exponentially correlated error at the distinct positions, shared at each one."""
+    up = np.unique(pos)
+    x = np.empty(up.size)
+    x[0] = rng.normal() * rms
+    rho = np.exp(-np.diff(up) / length)
+    for i in range(1, up.size):
+        x[i] = rho[i - 1] * x[i - 1] + np.sqrt(1 - rho[i - 1] ** 2) * rms * rng.normal()
+    return x[np.searchsorted(up, pos)]
+
+
+def _frames(n_frames: int) -> np.ndarray:
+    """8 footprints per frame sharing its along-track position, frames 2.25 km apart."""
+    return np.repeat(np.arange(n_frames) * 2.25, 8)
+
+
+@pytest.mark.parametrize(
+    "scales", [(), ((0.3, 3.5),), ((0.3, 3.5), (0.4, 15.0)), ((0.2, 1.0), (0.3, 5.0), (0.5, 40.0))]
+)
+def test_gls_chi2_is_the_dense_generalised_least_squares(scales):
+    rng = np.random.default_rng(len(scales))
+    n = 400
+    pos = np.round(np.sort(rng.uniform(0, 250, n)), 1)  # with repeated positions
+    white = rng.uniform(0.1, 0.5, n)
+    model = NoiseModel(1.0, scales)
+    inv = np.linalg.inv(model.covariance(pos, white))
+    design = np.column_stack([pos, np.ones(n), rng.normal(size=n)])
+    y = rng.normal(size=n)
+    chi2, beta = gls_chi2(design, y, white, pos, scales)
+    for j in range(4):
+        x = design[:, :j]
+        b = np.linalg.solve(x.T @ inv @ x, x.T @ inv @ y) if j else np.zeros(0)
+        r = y - x @ b
+        assert chi2[j] == pytest.approx(r @ inv @ r, rel=1e-7)
+    np.testing.assert_allclose(beta, b, rtol=1e-7, atol=1e-12)
+
+
+def test_one_scale_agrees_with_the_fixed_model_of_fit():
+    rng = np.random.default_rng(5)
+    pos = _frames(60)
+    design = np.column_stack([pos, np.ones(pos.size)])
+    y = rng.normal(size=pos.size)
+    white = np.full(pos.size, 0.25)
+    a, _ = gls_chi2(design, y, white, pos, ((0.28, 3.5), (0.0, 15.0)))
+    b, _ = gls_one_scale(design, y, white, pos, 0.28, 3.5)
+    np.testing.assert_allclose(a, b, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("white", "r_short", "r_long"),
+    [(0.5, 0.0, 0.0), (0.5, 0.3, 0.0), (0.5, 0.3, 0.4), (0.4, 0.0, 0.5)],
+)
+def test_the_estimate_recovers_a_known_covariance(white, r_short, r_long):
+    rng = np.random.default_rng(11)
+    pos = _frames(12_000)  # 27,000 km of frames
+    y = 400.0 + rng.normal(0.0, white, pos.size)
+    if r_short:
+        y += _ou(rng, pos, r_short, 3.5)
+    if r_long:
+        y += _ou(rng, pos, r_long, 15.0)
+    model = estimate_noise(pos, y)
+    assert model.white_ppm == pytest.approx(white, rel=0.1)
+    (short, _), (long, _) = model.scales
+    assert short == pytest.approx(r_short, abs=0.1)  # ppm: 0.01 ppm² of variance
+    assert long == pytest.approx(r_long, abs=0.1)
+
+
+def test_a_city_dome_barely_moves_the_estimate():
+    rng = np.random.default_rng(2)
+    pos = _frames(3000)
+    y = 400.0 + rng.normal(0.0, 0.5, pos.size) + _ou(rng, pos, 0.3, 15.0)
+    dome = 3.0 * np.exp(-0.5 * ((pos - 3000.0) / 30.0) ** 2)
+    a, b = estimate_noise(pos, y), estimate_noise(pos, y + dome)
+    assert b.white_ppm == pytest.approx(a.white_ppm, rel=0.05)
+    assert b.scales[1][0] == pytest.approx(a.scales[1][0], rel=0.2)
+
+
+def test_real_plume_free_stretches(real_data):
+    """Orbit 11522: white error, a few-km correlated error, little 15 km variability."""
+    for name in ("5700_6400", "6400_6700"):
+        df = pd.read_csv(real_data / f"oco2_orbit11522_20160831_segment_{name}km.csv")
+        model = estimate_noise(df["distance_km"], df["xco2"])
+        assert 0.2 < model.white_ppm < 0.5
+        assert 0.1 < model.scales[0][0] < 0.4  # the real 0.28 ppm over 3.5 km
+        assert model.scales[1][0] < 0.35
+
+
+def test_short_or_empty_stretches_fall_back():
+    y = np.array([400.0, 400.5, 399.8, 400.2])
+    model = estimate_noise(np.arange(4.0), y)
+    assert model == fallback_noise(y)
+    assert model.scales[0] == (0.28, 3.5)
+    assert estimate_noise([], []).white_ppm == 1.0
+
+
+def test_white_variance_keeps_relative_weights():
+    model = NoiseModel(0.6)
+    v = model.white_var(np.array([1.0, 2.0, 1.0]))
+    np.testing.assert_allclose(v, [0.36, 1.44, 0.36])
+    np.testing.assert_allclose(model.white_var(size=2), [0.36, 0.36])
+    assert NoiseModel.from_dict(NoiseModel(0.5, ((0.2, 3.5),)).to_dict()) == NoiseModel(
+        0.5, ((0.2, 3.5),)
+    )
+
+
+def test_false_alarm_threshold_and_its_inverse():
+    widths = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 40.0)
+    gaussian_null = [significance_threshold(s, 0.1, 1.0, 40.0, 1.0) for s in widths]
+    np.testing.assert_allclose(gaussian_null, [21.8, 20.4, 18.4, 17.0, 15.5, 14.6, 14.0], atol=0.06)
+    real_null = [significance_threshold(s, 0.1, 1.0, 40.0) for s in widths]
+    np.testing.assert_allclose(real_null, np.array(gaussian_null) * NULL_VARIANCE, rtol=1e-9)
+    for s, t in zip(widths, real_null, strict=True):
+        assert false_peaks_per_10000km(t, s, 1.0, 40.0) == pytest.approx(0.1, rel=1e-6)
+    # More significant, rarer; a target beyond the formula's maximum gives the floor.
+    rates = false_peaks_per_10000km([10.0, 20.0, 40.0], 5.0, 1.0, 40.0)
+    assert rates[0] > rates[1] > rates[2]
+    assert significance_threshold(5.0, 1e6, 1.0, 40.0) == NULL_VARIANCE
+
+
+def test_the_rice_rate_of_a_matched_filter_on_white_noise():
+    """The 1-D part of the formula: upcrossings of z(c) per km, λ_c = 1/(2σ²)."""
+    rng = np.random.default_rng(0)
+    sigma, step, n = 3.0, 0.25, 400_000
+    noise = rng.normal(size=n)
+    tau = np.arange(-8 * sigma, 8 * sigma + step, step)
+    kernel = np.exp(-0.5 * (tau / sigma) ** 2)
+    z = np.convolve(noise, kernel / np.sqrt((kernel * kernel).sum()), mode="valid")
+    u = 2.0
+    crossings = np.count_nonzero((z[:-1] < u) & (z[1:] >= u))
+    km = z.size * step
+    expected = np.sqrt(1.0 / (2.0 * sigma**2)) / (2.0 * np.pi) * np.exp(-0.5 * u * u) * km
+    assert crossings == pytest.approx(expected, rel=0.2)
