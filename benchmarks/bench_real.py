@@ -55,8 +55,12 @@ CITY_REACH_KM = 60.0
 FAR_KM = 60.0
 #: CoCO2 sites at least this large explain a peak, t CO2/yr.
 SITE_MIN_T_PER_YR = 1e6
-#: The crossings issue #15 asks to pass: day, city.
-CROSSINGS = (("2014-09-23", "Los Angeles"), ("2014-10-09", "Las Vegas"))
+#: The crossings issue #15 asks to pass: day, name, (latitude, longitude) of the part of
+#: the city the pass crosses (the LA pass crosses the eastern basin, Riverside–Corona).
+CROSSINGS = (
+    ("2014-09-23", "LA basin", (33.85, -117.55)),
+    ("2014-10-09", "Las Vegas", CALIFORNIA_CITIES["Las Vegas"]),
+)
 
 
 @dataclass
@@ -106,9 +110,9 @@ def explained(peaks: pd.DataFrame, far_km: float = FAR_KM) -> np.ndarray:
     return (d <= far_km).any(axis=1)
 
 
-def crossing(peaks: pd.DataFrame, day: str, city: str) -> pd.Series | None:
-    """The most significant passed peak of ``day`` within :data:`CITY_REACH_KM` of ``city``."""
-    lat, lon = CALIFORNIA_CITIES[city]
+def crossing(peaks: pd.DataFrame, day: str, where: tuple[float, float]) -> pd.Series | None:
+    """The most significant passed peak of ``day`` within :data:`CITY_REACH_KM` of ``where``."""
+    lat, lon = where
     on_day = peaks[(peaks["time"].dt.strftime("%Y-%m-%d") == day) & peaks["passed"]]
     d = haversine_km(on_day["latitude"], on_day["longitude"], lat, lon)
     near = on_day[np.asarray(d) <= CITY_REACH_KM]
@@ -132,7 +136,7 @@ def evaluate(
         highveld=highveld[highveld["passed"]],
         plume_free=pd.concat([f[f["passed"]] for f in free]),
         california=passed,
-        crossings={city: crossing(peaks, day, city) for day, city in CROSSINGS},
+        crossings={name: crossing(peaks, day, at) for day, name, at in CROSSINGS},
         unexplained=passed[~explained(passed)],
         clear_km=clear_track_km(ca),
         cpu_s=time.process_time() - start,
@@ -155,7 +159,7 @@ def table(results: dict[str, RealResult]) -> str:
         ),
         ("plume-free stretches: passed (0)", [str(len(r.plume_free)) for r in results.values()]),
     ]
-    for _day, city in CROSSINGS:
+    for _day, city, _at in CROSSINGS:
         rows.append((f"California: {city}", [_peak(r.crossings[city]) for r in results.values()]))
     rows += [
         ("California: passed peaks", [str(len(r.california)) for r in results.values()]),

@@ -302,6 +302,7 @@ def dense_speeds(seed: bool = True) -> tuple[list[float], int]:
 #: Engine variants of the table: (column, configuration).
 VARIANTS = (
     ("engine", FitConfig()),
+    ("detector v2", FitConfig.preset("v2")),
     ("no deblending", FitConfig(deblend=False)),
     ("along distance_km", FitConfig(wind_aligned=False)),
     ("white Δχ², 50", FitConfig(error_correlation_ppm=None, significance_min=50.0)),

@@ -307,8 +307,8 @@ class FitConfig(ConfigFields):
         (:func:`oco2explore.noise.significance_threshold`), replacing
         ``significance_min`` and ``significance_scale_km``. None: the σ-scaled rule.
     min_positions : int or None
-        Distinct along-track positions needed on each flank of the peak (within
-        ``max(2σ, 2.5 km)``): a bump carried by one frame, whose 8 footprints share a
+        Distinct along-track positions needed under the peak (within ``max(2σ, 2.5 km)``
+        of its centre): a bump carried by one frame, whose 8 footprints share a
         position, or by one sounding cannot pass however significant. None: off.
     artefact_check : bool
         Reject (reason ``artefact``) an enhancement that the retrieval diagnostics in
@@ -452,7 +452,7 @@ def _false_alarm_limit(
 #: ``docs/detection.md``): the per-orbit noise model, a false-alarm threshold of 0.1
 #: expected noise peaks per 10,000 km, σ from 1 km (a footprint is 1.3 km wide) to 40 km
 #: (city domes are 20–40 km wide) in ±120 km windows (3σ at the widest), two distinct
-#: positions on each flank and the artefact check.
+#: positions under the peak and the artefact check.
 PRESETS: dict[str, dict[str, Any]] = {
     "v1": {},
     "v2": {

@@ -985,19 +985,16 @@ def _fit_core(
 def _positions_check(
     uc: NDArray, position_km: NDArray, sigma: float, needed: int
 ) -> tuple[int, int, bool]:
-    """Fewest distinct along-track positions on the two flanks of a peak.
+    """Distinct along-track positions of the soundings under a peak.
 
-    Flanks are ``[−h, 0)`` and ``(0, h]`` around the fitted centre with
-    ``h = max(2σ, POSITION_FLANK_KM)``; positions closer than
-    :data:`POSITION_RESOLUTION_KM` count once (the footprints of a frame).
+    Soundings within ``max(2σ, POSITION_FLANK_KM)`` of the fitted centre; positions
+    closer than :data:`POSITION_RESOLUTION_KM` count once (the footprints of a frame
+    share one): a bump carried by a single frame has one.
     """
     h = max(2.0 * sigma, POSITION_FLANK_KM)
-    counts = []
-    for side in ((uc >= -h) & (uc < 0), (uc > 0) & (uc <= h)):
-        pos = np.round(position_km[side] / POSITION_RESOLUTION_KM)
-        counts.append(int(np.unique(pos).size))
-    fewest = min(counts)
-    return fewest, needed, fewest >= needed
+    pos = np.round(position_km[np.abs(uc) <= h] / POSITION_RESOLUTION_KM)
+    count = int(np.unique(pos).size)
+    return count, needed, count >= needed
 
 
 def _white_variance(
@@ -1120,7 +1117,8 @@ def unresolved_factor(config: FitConfig) -> float:
     """Multiple of the threshold a fit with σ stuck on ``sigma_min_km`` needs to pass.
 
     :data:`UNRESOLVED_SIGNIFICANCE_FACTOR_GLS` with a correlated-error statistic
-    (``config.error_correlation_ppm`` set, or ``config.noise_estimated``), else :data:`UNRESOLVED_SIGNIFICANCE_FACTOR`.
+    (``config.error_correlation_ppm`` set, or ``config.noise_estimated``), else
+    :data:`UNRESOLVED_SIGNIFICANCE_FACTOR`.
     """
     if config.error_correlation_ppm is not None or config.noise_estimated:
         return UNRESOLVED_SIGNIFICANCE_FACTOR_GLS

@@ -129,7 +129,6 @@ from tqdm.auto import tqdm
 from .config import FitConfig
 from .emission import emissions_at
 from .errors import SchemaError
-from .noise import NoiseModel, estimate_noise
 from .fit import (
     MIN_POINTS,
     FitResult,
@@ -139,6 +138,7 @@ from .fit import (
     gaussian_on_line,
     line_projection,
 )
+from .noise import NoiseModel, estimate_noise
 from .schema import PEAK_COLUMNS
 from .soundings import add_distance_km
 from .track import cross_track_km, mean_position, nearest_index, window_slice

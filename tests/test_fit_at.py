@@ -65,6 +65,20 @@ def test_fit_at_every_simulated_peak_gives_its_row(simulated_orbits, wind_aligne
     assert not problems, "\n".join(problems)
 
 
+def test_fit_at_every_simulated_peak_gives_its_row_under_detector_v2(simulated_orbits):
+    """The per-orbit noise model is estimated once per orbit, by the scan and by fit_at alike."""
+    config = FitConfig.preset("v2")
+    n_peaks = n_passed = 0
+    problems = []
+    for orbit in simulated_orbits[:10]:
+        peaks, bad = mismatches(orbit, config)
+        n_peaks += len(peaks)
+        n_passed += int(peaks["passed"].sum())
+        problems += bad
+    assert n_passed >= 1 and n_peaks > 3 * n_passed
+    assert not problems, "\n".join(problems)
+
+
 def test_fit_at_without_deblending_gives_each_row(simulated_orbits):
     config = FitConfig(deblend=False)
     problems = []
@@ -73,20 +87,22 @@ def test_fit_at_without_deblending_gives_each_row(simulated_orbits):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("preset", ["v1", "v2"])
 @pytest.mark.parametrize("wind", [False, True])
-def test_fit_at_real_highveld_peaks(real_data, wind):
+def test_fit_at_real_highveld_peaks(real_data, wind, preset):
     df = pd.read_csv(real_data / "oco2_orbit11522_20160831_highveld_peak.csv").assign(orbit=11522)
     if wind:
         df = df.assign(**HIGHVELD_MET)
-    peaks, bad = mismatches(df, FitConfig())
+    peaks, bad = mismatches(df, FitConfig.preset(preset))
     assert peaks["passed"].sum() == 1
     assert not bad, "\n".join(bad)
 
 
+@pytest.mark.parametrize("preset", ["v1", "v2"])
 @pytest.mark.parametrize("name", ["segment_5700_6400km", "segment_6400_6700km"])
-def test_fit_at_real_plume_free_peaks(real_data, name):
+def test_fit_at_real_plume_free_peaks(real_data, name, preset):
     df = pd.read_csv(real_data / f"oco2_orbit11522_20160831_{name}.csv")
-    peaks, bad = mismatches(df, FitConfig())
+    peaks, bad = mismatches(df, FitConfig.preset(preset))
     assert len(peaks) and not peaks["passed"].any()
     assert not bad, "\n".join(bad)
 

@@ -353,3 +353,59 @@ def test_scan_with_deblending_is_robust(plumes, noise, gaps, seed, with_uncertai
     widths = passed["sigma_km"].to_numpy()
     assert np.all(gap >= 2.0 * np.maximum(widths[1:], widths[:-1]) - 1e-9)
     assert np.all(np.isfinite(passed[["amplitude", "sigma_km", "significance"]].to_numpy()))
+
+
+# --- detector v2 on the real passes (FitConfig.preset("v2"); benchmarks/bench_real.py) ----
+
+
+@pytest.fixture(scope="module")
+def bench_real():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench_real
+
+    return bench_real
+
+
+@pytest.fixture(scope="module")
+def v2_real(real_data, bench_real):
+    return bench_real.evaluate(FitConfig.preset("v2"), real=real_data)
+
+
+def test_v2_real_highveld_one_peak_and_plume_free_none(v2_real):
+    assert len(v2_real.highveld) == 1
+    peak = v2_real.highveld.iloc[0]
+    assert geo.haversine_km(peak["latitude"], peak["longitude"], *SEED_CENTRE) < 20.0
+    assert 2.0 < peak["delta_ppm"] < 6.0
+    assert len(v2_real.plume_free) == 0
+
+
+def test_v2_real_california_city_crossings_pass(v2_real):
+    """The LA basin dome of 2014-09-23 (σ ≈ 30 km) and Las Vegas on 2014-10-09 (σ ≈ 9 km)."""
+    la, lv = v2_real.crossings["LA basin"], v2_real.crossings["Las Vegas"]
+    assert la is not None and 2.0 < la["delta_ppm"] < 4.0 and 20.0 < la["sigma_km"] <= 40.0
+    assert lv is not None and 3.0 < lv["delta_ppm"] < 6.0 and 5.0 < lv["sigma_km"] < 15.0
+
+
+def test_v2_real_california_false_alarms(v2_real):
+    """At most 1 passed peak per 10,000 km of clear track far from every city and large site."""
+    assert v2_real.clear_km > 3000.0
+    assert v2_real.unexplained_per_10000km <= 1.0
+
+
+def test_v2_explorer_window_fit_is_the_scan_row_on_real_california(bench_real, real_data):
+    """fit_at at each v2 peak of the LA pass, with the pass's peak table, gives its row."""
+    config = FitConfig.preset("v2")
+    ca = bench_real.read_california(real_data)
+    day = ca[ca["time"].dt.strftime("%Y-%m-%d") == "2014-09-23"]
+    orbit = day[day["orbit"] == day["orbit"].value_counts().idxmax()]
+    peaks = scan_orbit(orbit, config)
+    track = prepare_orbit(orbit, config)
+    assert track.noise is not None and track.diagnostics is not None
+    for row in peaks.itertuples():
+        fit = fit_at(track, row.distance_km, config, peaks).fit
+        assert fit.passed == row.passed and fit.reject_reason == row.reject_reason
+        assert fit.delta_ppm == pytest.approx(row.delta_ppm, rel=0.01)
+        assert fit.sigma_km == pytest.approx(row.sigma_km, rel=0.01)

@@ -114,7 +114,7 @@ class Controls:
             description="detector v2",
             icon="magic",
             layout=W.Layout(width="130px"),
-            tooltip="per-orbit noise model, false-alarm threshold, σ 1–40 km (FitConfig.preset('v2'))",
+            tooltip="per-orbit noise model, false-alarm threshold, σ 1–40 km",
         )
         self.preset_v2.on_click(lambda _: self.set_config(FitConfig.preset("v2"), notify=True))
         self.widget = W.VBox([*rows, W.HBox([self.reset, self.preset_v2])])
