@@ -307,9 +307,10 @@ class FitConfig(ConfigFields):
         (:func:`oco2explore.noise.significance_threshold`), replacing
         ``significance_min`` and ``significance_scale_km``. None: the σ-scaled rule.
     min_positions : int or None
-        Distinct along-track positions needed under the peak (within ``max(2σ, 2.5 km)``
-        of its centre): a bump carried by one frame, whose 8 footprints share a
-        position, or by one sounding cannot pass however significant. None: off.
+        Distinct positions needed under the peak (where the fitted Gaussian is above
+        half its maximum, in the fit coordinate): a bump carried by one frame, whose 8
+        footprints share a position without the wind, or by one sounding cannot pass
+        however significant. None: off.
     artefact_check : bool
         Reject (reason ``artefact``) an enhancement that the retrieval diagnostics in
         the window explain (albedo, aerosol, surface-pressure difference, altitude):
@@ -323,9 +324,9 @@ class FitConfig(ConfigFields):
     1 km (near-source plumes) to 40 km (city domes) in ±120 km windows.
     """
 
-    half_width_km: float = 100.0
-    sigma_min_km: float = 2.0
-    sigma_max_km: float = 33.0
+    half_width_km: float = 120.0
+    sigma_min_km: float = 1.0
+    sigma_max_km: float = 40.0
     amplitude_min: float = 0.0
     amplitude_max: float = 2000.0
     slope_max: float | None = None
@@ -343,10 +344,10 @@ class FitConfig(ConfigFields):
     deblend: bool = True
     error_correlation_ppm: float | None = REAL_CORRELATED_ERROR_PPM
     error_correlation_km: float = REAL_CORRELATION_KM
-    noise_estimated: bool = False
-    false_peaks_per_10000km: float | None = None
-    min_positions: int | None = None
-    artefact_check: bool = False
+    noise_estimated: bool = True
+    false_peaks_per_10000km: float | None = 0.1
+    min_positions: int | None = 2
+    artefact_check: bool = True
 
     KIND = "fit"
 
@@ -454,16 +455,16 @@ def _false_alarm_limit(
 #: (city domes are 20–40 km wide) in ±120 km windows (3σ at the widest), two distinct
 #: positions under the peak and the artefact check.
 PRESETS: dict[str, dict[str, Any]] = {
-    "v1": {},
-    "v2": {
-        "half_width_km": 120.0,
-        "sigma_min_km": 1.0,
-        "sigma_max_km": 40.0,
-        "noise_estimated": True,
-        "false_peaks_per_10000km": 0.1,
-        "min_positions": 2,
-        "artefact_check": True,
+    "v1": {
+        "half_width_km": 100.0,
+        "sigma_min_km": 2.0,
+        "sigma_max_km": 33.0,
+        "noise_estimated": False,
+        "false_peaks_per_10000km": None,
+        "min_positions": None,
+        "artefact_check": False,
     },
+    "v2": {},
 }
 
 

@@ -127,9 +127,9 @@ CHECK_ORDER = (
     "r2_min",
     "artefact",
 )
-#: Half-width of a flank for the distinct-position support (``min_positions``), at least
-#: this many km: two frames are ~2.25 km apart.
-POSITION_FLANK_KM = 2.5
+#: Half width at half maximum of a Gaussian, in σ: the distinct-position support
+#: (``min_positions``) counts the positions within it.
+HALF_MAXIMUM = math.sqrt(2.0 * math.log(2.0))
 #: Soundings at along-track positions closer than this share a position (a frame), km.
 POSITION_RESOLUTION_KM = 0.05
 #: Relative distance to a σ bound at which σ counts as stuck on it.
@@ -955,8 +955,7 @@ def _fit_core(
     result.success = sol.success
     result.message = sol.message
     if config.min_positions is not None:
-        where = error_km if error_km is not None else t
-        result.checks["min_positions"] = _positions_check(uc, where, sig, config.min_positions)
+        result.checks["min_positions"] = _positions_check(uc, sig, config.min_positions)
     result = _judge(result, config)
     if config.artefact_check and result.passed and diagnostics is not None and dof > 0:
         explained = _significance_given(
@@ -982,17 +981,16 @@ def _fit_core(
     return result
 
 
-def _positions_check(
-    uc: NDArray, position_km: NDArray, sigma: float, needed: int
-) -> tuple[int, int, bool]:
-    """Distinct along-track positions of the soundings under a peak.
+def _positions_check(uc: NDArray, sigma: float, needed: int) -> tuple[int, int, bool]:
+    """Distinct positions (fit coordinate) where the fitted Gaussian is above half its peak.
 
-    Soundings within ``max(2σ, POSITION_FLANK_KM)`` of the fitted centre; positions
-    closer than :data:`POSITION_RESOLUTION_KM` count once (the footprints of a frame
-    share one): a bump carried by a single frame has one.
+    ``|t − centre| ≤ 1.1774σ`` (half the full width at half maximum); positions
+    closer than :data:`POSITION_RESOLUTION_KM` count once. Without the wind the 8
+    footprints of a frame share a position, so a bump carried by one frame or one
+    sounding has one; along the wind-aligned coordinate an oblique plume spreads the
+    footprints of each frame.
     """
-    h = max(2.0 * sigma, POSITION_FLANK_KM)
-    pos = np.round(position_km[np.abs(uc) <= h] / POSITION_RESOLUTION_KM)
+    pos = np.round(uc[np.abs(uc) <= HALF_MAXIMUM * sigma] / POSITION_RESOLUTION_KM)
     count = int(np.unique(pos).size)
     return count, needed, count >= needed
 

@@ -152,7 +152,7 @@ def comparison_windows(real: Path, seed: int = 0) -> list[Window]:
       with a fixed centre, and with bounds on the slope and the intercept.
     """
     rng = np.random.default_rng(seed)
-    config = FitConfig()
+    config = FitConfig.preset("v1")  # the former fit's bounds and thresholds
     out: list[Window] = []
     for rms in (0.0, REAL_CORRELATED_ERROR_PPM):
         for orbit in ORBITS:

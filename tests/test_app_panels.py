@@ -48,7 +48,13 @@ def test_sources_are_named_as_people_name_them():
 
 
 def test_a_limit_that_is_not_the_sliders_says_how_it_is_computed():
-    config = FitConfig(significance_min=25.0, significance_scale_km=10.0, min_support=3)
+    v2 = FitConfig()
+    assert "false-alarm threshold" in limit_explanation(
+        "significance_min", v2.significance_limit(20.0), v2, 20.0
+    )
+    config = FitConfig.preset(
+        "v1", significance_min=25.0, significance_scale_km=10.0, min_support=3
+    )
     limit = config.significance_limit(20.0)
     assert limit == 50.0
     assert limit_explanation("significance_min", limit, config, 20.0) == (

@@ -14,8 +14,11 @@ from oco2explore.scan import detect
 from oco2explore.simulate import REAL_CORRELATED_ERROR_PPM, REAL_CORRELATION_KM, correlated_error
 
 X = np.linspace(-100.0, 100.0, 801)
+#: Detector v1 (the σ-scaled threshold of the fixed correlated-error statistic): the
+#: mechanisms most of these tests were written for.
+V1 = FitConfig.preset("v1")
 #: The white-noise Δχ² statistic with the threshold these tests were written for.
-WHITE = FitConfig(error_correlation_ppm=None, significance_min=30.0)
+WHITE = V1.replace(error_correlation_ppm=None, significance_min=30.0)
 
 
 def plume(x, center=3.0, amplitude=60.0, sigma=8.0, slope=0.01, base=400.0):
@@ -145,10 +148,10 @@ def test_nan_and_duplicate_soundings_are_tolerated():
 def test_thresholds_switch_off_and_name_the_failure():
     rng = np.random.default_rng(2)
     y = plume(X, amplitude=25.0) + rng.normal(0, 1.0, X.size)
-    strict = fit_window(X, y, 0.0, FitConfig(r2_min=0.99, significance_min=None))
+    strict = fit_window(X, y, 0.0, V1.replace(r2_min=0.99, significance_min=None))
     assert not strict.passed and strict.reject_reason == "r2_min"
     assert strict.checks["r2_min"] == (strict.r2, 0.99, False)
-    loose = fit_window(X, y, 0.0, FitConfig(r2_min=None, significance_min=None, min_support=None))
+    loose = fit_window(X, y, 0.0, V1.replace(r2_min=None, significance_min=None, min_support=None))
     assert loose.checks["r2_min"][1] is None and loose.checks["r2_min"][2]
     few = fit_window(X, y, 0.0, FitConfig(min_soundings=5000))
     assert few.reject_reason == "min_soundings"
@@ -156,7 +159,7 @@ def test_thresholds_switch_off_and_name_the_failure():
 
 def test_broad_undulation_stuck_on_sigma_bound_is_rejected():
     y = 400 + 1.5 * np.exp(-0.5 * (X / 60.0) ** 2)
-    res = fit_window(X, y, 0.0, FitConfig(r2_min=None, significance_min=None))
+    res = fit_window(X, y, 0.0, V1.replace(r2_min=None, significance_min=None))
     assert res.sigma_km == pytest.approx(33.0)
     assert res.reject_reason == "sigma_max_km"
 
@@ -187,15 +190,16 @@ def test_unresolved_narrow_plume_passes_only_far_above_the_threshold():
 
 def test_unresolved_narrow_plume_needs_only_the_threshold_with_the_correlated_error():
     # The correlated-error statistic models narrow noise structures: factor 1, not 2.
+    assert unresolved_factor(V1) == 1.0
     assert unresolved_factor(FitConfig()) == 1.0
     assert unresolved_factor(WHITE) == 2.0
     x, y = frames_every_2_25_km(1, (300.0, 6.0, 1.0), noise=0.5)
     u = np.full(x.size, 0.5)
-    res = fit_window(x, y, 300.0, uncertainty=u, error_km=x)
+    res = fit_window(x, y, 300.0, V1, uncertainty=u, error_km=x)
     assert res.sigma_km == pytest.approx(2.0)
-    between = FitConfig(significance_min=0.7 * res.significance)  # 1× < significance < 2×
+    between = V1.replace(significance_min=0.7 * res.significance)  # 1× < significance < 2×
     assert fit_window(x, y, 300.0, between, uncertainty=u, error_km=x).passed
-    above = FitConfig(significance_min=1.1 * res.significance)
+    above = V1.replace(significance_min=1.1 * res.significance)
     assert fit_window(x, y, 300.0, above, uncertainty=u, error_km=x).reject_reason == "sigma_min_km"
 
 
@@ -321,12 +325,13 @@ def test_noiseless_plumes_are_recovered(center, sigma, delta, slope):
 
 def test_real_highveld_window(real_data):
     df = pd.read_csv(real_data / "oco2_orbit11522_20160831_highveld_peak.csv")
-    res = fit_window(df["distance_km"], df["xco2"], 0.0)
-    assert res.passed
-    assert 2.0 < res.delta_ppm < 6.0
-    assert abs(res.center_km) < 15.0
+    for config in (V1, FitConfig()):
+        res = fit_window(df["distance_km"], df["xco2"], 0.0, config)
+        assert res.passed
+        assert 2.0 < res.delta_ppm < 6.0
+        assert abs(res.center_km) < 15.0
     # The README's converged fit on the same window: σ about 27 km, Δ about 3.7 ppm.
-    fixed = fit_window(df["distance_km"], df["xco2"], 0.0, FitConfig(center_shift_max_km=0))
+    fixed = fit_window(df["distance_km"], df["xco2"], 0.0, V1.replace(center_shift_max_km=0))
     assert fixed.sigma_km == pytest.approx(27.0, abs=2.0)
     assert fixed.delta_ppm == pytest.approx(3.7, abs=0.3)
 
@@ -400,10 +405,12 @@ def test_correlated_noise_bumps_pass_the_white_statistic_not_the_gls_one(seed):
     x = np.repeat(frames, 8)
     y = 400.0 + np.repeat(error, 8) + rng.normal(0.0, 0.5, x.size)
     table = pd.DataFrame({"distance_km": x, "xco2": y, "xco2_uncertainty": 0.5})
-    white = detect(table, FitConfig(error_correlation_ppm=None))
-    gls = detect(table)
+    white = detect(table, V1.replace(error_correlation_ppm=None))
+    gls = detect(table, V1)
     assert white["passed"].sum() >= 1  # same threshold (25), white statistic: false peaks
     assert not gls["passed"].any()
+    # Detector v2 estimates the correlated error from the data: no false peak either.
+    assert not detect(table)["passed"].any()
 
 
 #: Relative χ² by which the former fit may stop above the minimum (its ftol, 1e-6).
@@ -493,7 +500,7 @@ def test_a_bump_on_one_frame_fails_the_distinct_position_support():
     y = 400.0 + rng.normal(0.0, 0.3, pos.size)
     spike = pos == pos[8 * 50]  # one frame, 8 soundings at one position
     y[spike] += 6.0
-    config = FitConfig(sigma_min_km=0.5, min_positions=2, min_support=0)
+    config = FitConfig(sigma_min_km=0.5, min_positions=2, min_support=0, r2_min=None)
     res = fit_window(pos, y, pos[8 * 50], config)
     assert res.checks["min_positions"][0] <= 1
     assert res.reject_reason in ("min_positions", "sigma_min_km")

@@ -26,10 +26,13 @@ def mismatches(orbit: pd.DataFrame, config: FitConfig) -> tuple[pd.DataFrame, li
     bad = []
     for p in peaks.itertuples():
         fit = fit_at(track, p.distance_km, config, peaks).fit
+        # A fit stuck on the σ_max bound (rejected) has no Δ of its own: its value follows
+        # the window edges (seen once on simulated days under v2: 0.39 vs 0.36 ppm).
+        on_bound = p.reject_reason == "sigma_max_km" and not p.passed
         same = (
             fit.passed == p.passed
             and fit.reject_reason == p.reject_reason
-            and fit.delta_ppm == pytest.approx(p.delta_ppm, rel=0.01)
+            and (on_bound or fit.delta_ppm == pytest.approx(p.delta_ppm, rel=0.01))
             and fit.sigma_km == pytest.approx(p.sigma_km, rel=0.01)
         )
         if not same:

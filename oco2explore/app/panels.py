@@ -70,11 +70,18 @@ def limit_explanation(
 ) -> str:
     """How a threshold's limit is computed when it is not the slider's value ('' otherwise).
 
-    ``significance_min`` grows with σ above ``significance_scale_km`` and ``min_support``
-    with ⌊σ⌋ (:meth:`FitConfig.significance_limit`, :meth:`FitConfig.support_limit`).
+    ``significance_min`` is the false-alarm threshold at the fit's σ when
+    ``false_peaks_per_10000km`` is set, else grows with σ above ``significance_scale_km``;
+    ``min_support`` grows with ⌊σ⌋ (:meth:`FitConfig.significance_limit`,
+    :meth:`FitConfig.support_limit`).
     """
     if config is None or limit is None or sigma_km is None or not math.isfinite(sigma_km):
         return ""
+    if name == "significance_min" and config.false_peaks_per_10000km is not None:
+        return (
+            f"= Δχ² of {config.false_peaks_per_10000km:g} false peaks per 10⁴ km at σ "
+            f"{sigma_km:.1f} km (false-alarm threshold; the slider is not used)"
+        )
     if name == "significance_min" and limit != config.significance_min:
         return (
             f"= {config.significance_min:g} (slider) × σ {sigma_km:.1f} km / "
