@@ -9,7 +9,7 @@ data, :mod:`oco2explore.lite`), with the remaining B11 variables filled in
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -112,38 +112,58 @@ def simulate(
     list of Path
         The Lite files written; the truth table is ``out_dir / TRUTH_FILE``.
     """
-    if days < 1:
-        raise InputError(f"--days must be at least 1, got {days}")
-    try:
-        first = pd.Timestamp(start, tz="UTC").normalize()
-    except ValueError as exc:
-        raise InputError(f"--start expects YYYY-MM-DD, got {start!r}") from exc
-    if isinstance(regions, str):
-        regions = [regions]
+    first = _first_day(days, start)
+    regions = [regions] if isinstance(regions, str) else regions
     _resolve_regions(regions)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    day_list = [first + pd.Timedelta(days=d) for d in range(days)]
-    if progress:
-        from tqdm.auto import tqdm
-
-        day_list = tqdm(day_list, desc="simulate", unit="day")
     written: list[Path] = []
     truths: list[pd.DataFrame] = []
-    for day in day_list:
+    for day in _days(first, days, progress):
         soundings, truth = simulate_day(day, seed=seed, regions=regions, plumes=plumes)
         truths.append(truth)
         if soundings.empty:
             log.info("%s: no pass over the selected regions", day.date())
             continue
-        soundings = soundings.sort_values("sounding_id", kind="stable").reset_index(drop=True)
-        attrs = {
-            "simulated": f"oco2explore.simulate seed={seed} plumes={plumes}",
-            "regions": ",".join(regions) if regions else "global",
-        }
-        path = out_dir / lite_file_name(day, BUILD_ID, "sim")
-        write_lite_file(soundings, path, layout="B11", attrs=attrs, extras=_extras(soundings))
-        written.append(path)
-    truth_all = pd.concat(truths, ignore_index=True)
-    write_table(truth_all, out_dir / TRUTH_FILE)
+        written.append(_write_day(out_dir, day, soundings, seed, plumes, regions))
+    write_table(pd.concat(truths, ignore_index=True), out_dir / TRUTH_FILE)
     return written
+
+
+def _first_day(days: int, start: str) -> pd.Timestamp:
+    """The first day (UTC midnight) of ``simulate``; InputError for bad ``days``/``start``."""
+    if days < 1:
+        raise InputError(f"--days must be at least 1, got {days}")
+    try:
+        return pd.Timestamp(start, tz="UTC").normalize()
+    except ValueError as exc:
+        raise InputError(f"--start expects YYYY-MM-DD, got {start!r}") from exc
+
+
+def _days(first: pd.Timestamp, days: int, progress: bool) -> Iterable[pd.Timestamp]:
+    """``days`` consecutive days from ``first``, with a tqdm progress bar if ``progress``."""
+    day_list = [first + pd.Timedelta(days=d) for d in range(days)]
+    if progress:
+        from tqdm.auto import tqdm
+
+        return tqdm(day_list, desc="simulate", unit="day")
+    return day_list
+
+
+def _write_day(
+    out_dir: Path,
+    day: pd.Timestamp,
+    soundings: pd.DataFrame,
+    seed: int,
+    plumes: bool,
+    regions: Sequence[str] | None,
+) -> Path:
+    """Write one simulated day as a B11 Lite file in ``out_dir`` (soundings in id order)."""
+    soundings = soundings.sort_values("sounding_id", kind="stable").reset_index(drop=True)
+    attrs = {
+        "simulated": f"oco2explore.simulate seed={seed} plumes={plumes}",
+        "regions": ",".join(regions) if regions else "global",
+    }
+    path = out_dir / lite_file_name(day, BUILD_ID, "sim")
+    write_lite_file(soundings, path, layout="B11", attrs=attrs, extras=_extras(soundings))
+    return path

@@ -68,11 +68,10 @@ def simulate_orbit(
     plumes : bool
         Add the power-plant plumes (False: plume-free truth, for false-alarm studies).
     correlated_error_ppm : float
-        RMS (ppm) of an along-track correlated XCO2 error added to every written
-        sounding (:func:`correlated_error`): one value per frame, shared by its
-        footprints, exponentially correlated along the track. Real OCO-2 errors are
-        correlated over a few km; :data:`REAL_CORRELATED_ERROR_PPM` is real-like.
-        0 (default) leaves the output exactly as without it (no random numbers drawn).
+        RMS (ppm) of an along-track, exponentially correlated XCO2 error
+        (:func:`correlated_error`), one value per frame shared by its footprints, as real
+        OCO-2 errors are correlated over a few km (:data:`REAL_CORRELATED_ERROR_PPM` is
+        real-like). 0 (default): exactly the output without it (no random numbers drawn).
     correlation_km : float
         Correlation length of that error, km (:data:`REAL_CORRELATION_KM`).
 
@@ -87,16 +86,9 @@ def simulate_orbit(
     """
     region_list = _resolve_regions(regions)
     _check_correlated_error(correlated_error_ppm, correlation_km)
-    region_list = _resolve_regions(regions)
-    _check_correlated_error(correlated_error_ppm, correlation_km)
     frames = _frames_to_simulate(orbit, start, end, region_list)
     draws = _draw_orbit(seed, orbit, frames["k"].size)
-    frame_error = correlated_error(  # own generator: the other fields are the same without it
-        np.random.default_rng([seed, orbit, 7]),
-        frames["s_km"],
-        correlated_error_ppm,
-        correlation_km,
-    )
+    frame_error = _frame_error(seed, orbit, frames, correlated_error_ppm, correlation_km)
     centre = _frame_centres(frames, draws)
     sounding = _written_soundings(frames, draws)
     if correlated_error_ppm:
@@ -143,6 +135,17 @@ def _frames_to_simulate(
     frames["land"] = np.zeros(select.size, dtype=bool)
     frames["land"][select] = land_mask(lat[select], lon[select])
     return frames
+
+
+def _frame_error(
+    seed: int, orbit: int, frames: dict[str, np.ndarray], rms_ppm: float, correlation_km: float
+) -> np.ndarray:
+    """The along-track correlated error of each frame, ppm (:func:`correlated_error`).
+
+    It has its own generator, so the other fields are the same with and without it.
+    """
+    rng = np.random.default_rng([seed, orbit, 7])
+    return correlated_error(rng, frames["s_km"], rms_ppm, correlation_km)
 
 
 def _frame_centres(frames: dict[str, np.ndarray], draws: _OrbitDraws) -> dict[str, np.ndarray]:
