@@ -29,7 +29,7 @@ from .errors import InputError
 QUALITY_POLICIES = ("good", "all")
 #: Real OCO-2 along-track correlated XCO2 error: RMS, ppm, and correlation length, km,
 #: measured on the real plume-free stretches of orbit 11522 (calibration noted in
-#: ``oco2explore/simulate.py``, whose real-like noise uses them).
+#: ``oco2explore/simulate/noise.py``, whose real-like noise uses them).
 REAL_CORRELATED_ERROR_PPM = 0.28
 REAL_CORRELATION_KM = 3.5
 #: Largest correlated XCO2 error accepted, ppm: real OCO-2 errors are below 1 ppm, and far

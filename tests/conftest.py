@@ -58,3 +58,33 @@ def explorer(highveld):
     app = Explorer(highveld, basemap=False)
     app.start("")
     return app
+
+
+#: The simulated day of the shared simulator fixtures (tests/test_simulate_*.py).
+SIM_DAY = "2016-08-31"
+
+
+@pytest.fixture(scope="session")
+def full_day():
+    """The whole simulated 2016-08-31 (seed 0, plumes): soundings and truth."""
+    from oco2explore.simulate import simulate_day
+
+    return simulate_day(SIM_DAY, seed=0)
+
+
+@pytest.fixture(scope="session")
+def null_day():
+    """The same day without plumes (seed 0): soundings and an empty truth."""
+    from oco2explore.simulate import simulate_day
+
+    return simulate_day(SIM_DAY, seed=0, plumes=False)
+
+
+@pytest.fixture(scope="session")
+def correlated_null_day():
+    """The plume-free day with the real-like along-track correlated error."""
+    from oco2explore.simulate import REAL_CORRELATED_ERROR_PPM, simulate_day
+
+    return simulate_day(
+        SIM_DAY, seed=0, plumes=False, correlated_error_ppm=REAL_CORRELATED_ERROR_PPM
+    )
