@@ -1,6 +1,6 @@
 """The detector on simulated cases built independently of ``oco2explore.simulate``.
 
-Usage: ``python benchmarks/bench_cases.py [--tracks N] [--seed S] [--preset v1 v2] [--list]``
+Usage: ``python benchmarks/bench_tracks.py [--tracks N] [--seed S] [--preset v1 v2] [--list]``
 
 Issue #15 asks to judge the detector on simulations other than its own. This one shares
 no code with :mod:`oco2explore.simulate` (its plumes, dispersion, noise and geometry are

@@ -1,4 +1,4 @@
-"""The independent cases of benchmarks/bench_cases.py: physics of the plumes and the scoring."""
+"""The independent cases of benchmarks/bench_tracks.py: physics of the plumes and the scoring."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import bench_cases  # noqa: E402
+import bench_tracks as bench_cases  # noqa: E402
 
 
 def test_a_plume_carries_its_emission_across_the_track():
