@@ -246,7 +246,8 @@ def plume_column(
     """
     x = east_m * wind_unit[0] + north_m * wind_unit[1]
     y = -east_m * wind_unit[1] + north_m * wind_unit[0]
-    sigma = np.sqrt(briggs_sigma_y_m(x, stability) ** 2 + extra_var_m2)
+    # A 1 m floor keeps the source point itself finite (it is masked below anyway).
+    sigma = np.maximum(np.sqrt(briggs_sigma_y_m(x, stability) ** 2 + extra_var_m2), 1.0)
     out = q_kg_per_s / (math.sqrt(2 * math.pi) * sigma * speed) * np.exp(-0.5 * (y / sigma) ** 2)
     return np.where(x > 0, out, 0.0)
 
@@ -306,14 +307,18 @@ def california_passes() -> pd.DataFrame:
     return df
 
 
-def segment_positions(distance_km: NDArray, rng: np.random.Generator) -> pd.DataFrame:
+def segment_positions(
+    distance_km: NDArray, rng: np.random.Generator, footprint: NDArray | None = None
+) -> pd.DataFrame:
     """Synthetic positions for soundings known only by ``distance_km`` (orbit 11522 stretches).
 
     A straight track heading 348° (OCO-2 ascending, 98.2° inclination) from 20°S 25°E; each
-    sounding gets a footprint 1–8 at random, :data:`FOOTPRINT_SPACING_KM` apart across the track.
+    sounding gets a footprint 1–8 (drawn at random unless given),
+    :data:`FOOTPRINT_SPACING_KM` apart across the track.
     """
     heading = math.radians(-12.0)
-    footprint = rng.integers(1, 9, distance_km.size)
+    if footprint is None:
+        footprint = rng.integers(1, 9, distance_km.size)
     across = (footprint - 4.5) * FOOTPRINT_SPACING_KM
     s = distance_km - distance_km[0]
     north = s * math.cos(heading) - across * math.sin(heading)
@@ -483,24 +488,36 @@ def estimate_noise(distance_km: NDArray, xco2: NDArray) -> Noise:
 # ---------------------------------------------------------------------------- injection
 
 
+#: Half-span of the straight line fitted to the positions around a crossing, km.
+LINE_HALF_SPAN_KM = 20.0
+
+
 def _local_frame(orb: pd.DataFrame, k: int) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     """East/north (m) of an orbit's soundings around its centre line at sounding ``k``.
 
-    Returns east, north, the centre point (east, north) and the heading unit vector.
+    The centre line is the straight line fitted (least squares in ``distance_km``) to the
+    positions within :data:`LINE_HALF_SPAN_KM`: the 8 footprints scatter ±4.5 km about it.
+    Returns east, north (relative to sounding ``k``), the centre-line point at sounding
+    ``k``'s distance (east, north) and the heading unit vector.
     """
-    right, heading_deg = cross_track_km(orb["latitude"], orb["longitude"], 41)
     lat = orb["latitude"].to_numpy()
     lon = orb["longitude"].to_numpy()
+    d = orb["distance_km"].to_numpy()
     lat0, lon0 = lat[k], lon[k]
     km_per_deg = math.pi / 180.0 * EARTH_RADIUS_KM
     east = (lon - lon0) * math.cos(math.radians(lat0)) * km_per_deg * 1e3
     north = (lat - lat0) * km_per_deg * 1e3
-    h = math.radians(heading_deg[k])
-    unit = np.array([math.sin(h), math.cos(h)])
-    # Centre line point: the sounding moved back across the track by its offset.
-    right_unit = np.array([unit[1], -unit[0]])
-    centre = -right[k] * 1e3 * right_unit
-    return east, north, centre, unit
+    near = np.abs(d - d[k]) <= LINE_HALF_SPAN_KM
+    t = d[near] - d[k]
+    design = np.column_stack([np.ones_like(t), t])
+    if np.ptp(t) < 1.0:
+        _, heading_deg = cross_track_km(lat, lon, 41)
+        h = math.radians(heading_deg[k])
+        return east, north, np.zeros(2), np.array([math.sin(h), math.cos(h)])
+    (e0, ve), *_ = np.linalg.lstsq(design, east[near], rcond=None)
+    (n0, vn), *_ = np.linalg.lstsq(design, north[near], rcond=None)
+    unit = np.array([ve, vn]) / math.hypot(ve, vn)
+    return east, north, np.array([e0, n0]), unit
 
 
 def _rotate(v: NDArray, deg: float) -> NDArray:
@@ -545,7 +562,7 @@ def inject_plant(
     tcwv = orb["tcwv"].to_numpy(float)
     enh = column_to_ppm(column, psurf, tcwv)
     sigma_m = math.sqrt(float(briggs_sigma_y_m(downwind_km * 1e3, stability)) ** 2 + extra)
-    sin_a = abs(float(np.cross(unit, w)))
+    sin_a = abs(float(unit[0] * w[1] - unit[1] * w[0]))
     peak_column = q / (math.sqrt(2 * math.pi) * sigma_m * speed)
     lat, lon = _centre_latlon(orb, k, centre)
     truth = {
