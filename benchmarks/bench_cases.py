@@ -7,7 +7,9 @@ Usage::
 
 ``--config`` takes presets (:data:`PRESETS`), JSON objects of :class:`FitConfig` fields, or
 JSON files (:meth:`FitConfig.from_json`). The table has one row per case (kind × noise) and,
-per configuration: oracle-detectable targets, recall over them, precision, passed peaks per
+per configuration: oracle-detectable targets (expected Δχ² ≥ 60) and recall over them; how
+many of those are also *observed* (≥ 3 soundings on each flank within 2σ, the rule of
+``oco2explore.truth``) and recall over those; precision, passed peaks per
 found target, median |ln(Q_est/Q_true)| (plants), false passed peaks per 10,000 km of clear
 track (passed peaks on no injected target; on plume-free and artefact cases every passed peak)
 and CPU seconds of :func:`oco2explore.scan.detect`. ``--list`` prints every missed
@@ -39,7 +41,17 @@ PRESETS = {
     ),
 }
 #: Columns of the table, per configuration.
-COLUMNS = ("n targets", "recall", "precision", "peaks/target", "|ln Q|", "false/1e4 km", "CPU s")
+COLUMNS = (
+    "n targets",
+    "recall",
+    "n observed",
+    "recall obs",
+    "precision",
+    "peaks/target",
+    "|ln Q|",
+    "false/1e4 km",
+    "CPU s",
+)
 #: Oracle classes of the recall breakdown (--list).
 ORACLE_CLASSES = (60.0, 150.0, 500.0, np.inf)
 

@@ -69,6 +69,7 @@ from oco2explore.inventory import load_coco2
 from oco2explore.readers import read_soundings
 from oco2explore.scan import BIN_KM
 from oco2explore.track import cross_track_km, nearest_index
+from oco2explore.truth import MIN_SIDE
 
 log = logging.getLogger(__name__)
 
@@ -558,6 +559,12 @@ def inject_plant(
     cross = np.array([-w[1], w[0]])
     extra = footprint_variance_m2(cross, unit)
     column = plume_column(east - source[0], north - source[1], w, speed, q, stability, extra)
+    # Support on each flank of the plume in its own frame: soundings downwind with the
+    # crosswind offset y within 2σ(x) on either side.
+    x = (east - source[0]) * w[0] + (north - source[1]) * w[1]
+    y = -(east - source[0]) * w[1] + (north - source[1]) * w[0]
+    width = np.sqrt(briggs_sigma_y_m(x, stability) ** 2 + extra)
+    inside = (x > 0) & (np.abs(y) <= 2.0 * width)
     psurf = orb["psurf"].to_numpy(float)
     tcwv = orb["tcwv"].to_numpy(float)
     enh = column_to_ppm(column, psurf, tcwv)
@@ -579,6 +586,8 @@ def inject_plant(
         "longitude": lon,
         "windspeed_u": speed * w[0],
         "windspeed_v": speed * w[1],
+        "n_left": int(np.count_nonzero(inside & (y <= 0))),
+        "n_right": int(np.count_nonzero(inside & (y >= 0))),
     }
     return enh, truth
 
@@ -586,6 +595,7 @@ def inject_plant(
 def inject_dome(orb: pd.DataFrame, k: int, rng: np.random.Generator) -> tuple[NDArray, dict]:
     """XCO2 enhancement (ppm) of a city dome centred near the centre line at sounding ``k``."""
     east, north, centre, unit = _local_frame(orb, k)
+    d = orb["distance_km"].to_numpy()
     delta = rng.uniform(1.5, 3.5)
     sigma_km = rng.uniform(15.0, 35.0)
     flat = bool(rng.integers(0, 2))
@@ -615,6 +625,8 @@ def inject_dome(orb: pd.DataFrame, k: int, rng: np.random.Generator) -> tuple[ND
         "longitude": lon,
         "windspeed_u": np.nan,
         "windspeed_v": np.nan,
+        "n_left": int(np.count_nonzero((d >= d[k] - 2 * sigma_km) & (d <= d[k]))),
+        "n_right": int(np.count_nonzero((d >= d[k]) & (d <= d[k] + 2 * sigma_km))),
     }
     return enh, truth
 
@@ -714,21 +726,18 @@ def oracle_delta_chi2(
 def with_oracle(
     soundings: pd.DataFrame, truth: pd.DataFrame, noise: dict[int, Noise]
 ) -> pd.DataFrame:
-    """Truth with ``oracle`` (expected Δχ²) and the support counts ``n_left``/``n_right``."""
+    """Truth with ``oracle``, the expected Δχ² of :func:`oracle_delta_chi2`."""
     if truth.empty:
         return truth
     by_orbit = soundings.groupby("orbit").indices
-    oracle, left, right = [], [], []
+    oracle = []
     for row in truth.itertuples():
         idx = by_orbit[row.orbit]
         d = soundings["distance_km"].to_numpy()[idx]
         enh = np.zeros(soundings.shape[0])
         enh[row.template_index] = row.enhancement
         oracle.append(oracle_delta_chi2(d, enh[idx], row.distance_km, noise[row.orbit]))
-        dx = d - row.distance_km
-        left.append(int(np.count_nonzero((dx >= -2 * row.sigma_km) & (dx <= 0))))
-        right.append(int(np.count_nonzero((dx >= 0) & (dx <= 2 * row.sigma_km))))
-    return truth.assign(oracle=oracle, n_left=left, n_right=right)
+    return truth.assign(oracle=oracle)
 
 
 # ---------------------------------------------------------------------------- cases
@@ -855,6 +864,15 @@ def match(peaks: pd.DataFrame, truth: pd.DataFrame) -> NDArray:
     return same & (dist <= radius[None, :])
 
 
+def observed(truth: pd.DataFrame) -> NDArray:
+    """Targets with ≥ :data:`oco2explore.truth.MIN_SIDE` soundings on each flank within 2σ.
+
+    For plants the flanks are in the plume's own frame (crosswind offset within 2σ_y, either
+    side of the axis), for domes along the track.
+    """
+    return ((truth["n_left"] >= MIN_SIDE) & (truth["n_right"] >= MIN_SIDE)).to_numpy()
+
+
 def score(peaks: pd.DataFrame, case: Case) -> dict[str, float]:
     """Recall over oracle-detectable targets, precision, peaks per found target, |ln Q|, false rate.
 
@@ -865,17 +883,22 @@ def score(peaks: pd.DataFrame, case: Case) -> dict[str, float]:
     passed = peaks[peaks["passed"]].reset_index(drop=True) if len(peaks) else peaks
     truth = case.truth
     hit = match(passed, truth)
-    out = {"n targets": 0, "recall": np.nan, "precision": np.nan, "peaks/target": np.nan}
+    out = {"n targets": 0, "recall": np.nan, "recall obs": np.nan, "precision": np.nan}
+    out["peaks/target"] = np.nan
     out["|ln Q|"] = np.nan
     n_false = int((~hit.any(axis=1)).sum()) if len(passed) else 0
     out["false/1e4 km"] = n_false / case.clear_km * 1e4 if case.clear_km else np.nan
     out["passed"] = len(passed)
+    out["n observed"] = 0
     if truth.empty:
         return out
     target = truth["oracle"].to_numpy() >= ORACLE_MIN
     found = hit.any(axis=0) & target
     out["n targets"] = int(target.sum())
     out["recall"] = found.sum() / target.sum() if target.any() else np.nan
+    seen = target & observed(truth)
+    out["n observed"] = int(seen.sum())
+    out["recall obs"] = found[seen].sum() / seen.sum() if seen.any() else np.nan
     out["precision"] = hit.any(axis=1).mean() if len(passed) else np.nan
     out["peaks/target"] = hit[:, found].sum(axis=0).mean() if found.any() else np.nan
     errors = []

@@ -161,6 +161,9 @@ def test_injected_plant_flux_on_a_dense_track():
             assert area == pytest.approx(flux, rel=0.03)
         gauss = truth["delta_ppm"] * truth["sigma_km"] * 1e3 * math.sqrt(2 * math.pi)
         assert gauss == pytest.approx(flux, rel=1e-6)
+        # Flanks in the plume's frame: every 0.01 km one sounding, 2σ along the track each side.
+        for side in (truth["n_left"], truth["n_right"]):
+            assert side == pytest.approx(2.0 * truth["sigma_km"] / 0.01, rel=0.1)
 
 
 def _peaks_on(truth: pd.DataFrame) -> pd.DataFrame:
@@ -185,11 +188,14 @@ def test_scoring_against_known_answers():
             "kind": ["plant", "dome", "plant"],
             "emission_kg_per_s": [600.0, np.nan, 300.0],
             "oracle": [300.0, 80.0, 20.0],
+            "n_left": [5, 2, 9],
+            "n_right": [4, 30, 9],
         }
     )
     case = cases.Case("plant", "white", pd.DataFrame(), truth, clear_km=5000.0)
     perfect = cases.score(_peaks_on(truth), case)
     assert perfect["n targets"] == 2 and perfect["recall"] == 1.0
+    assert perfect["n observed"] == 1 and perfect["recall obs"] == 1.0
     assert perfect["precision"] == 1.0 and perfect["peaks/target"] == 1.0
     assert perfect["|ln Q|"] == 0.0 and perfect["false/1e4 km"] == 0.0
     peaks = _peaks_on(truth)
@@ -198,6 +204,7 @@ def test_scoring_against_known_answers():
     extra = peaks.iloc[[1]].assign(distance_km=410.0)  # within 2σ = 40 km of the dome
     moved = cases.score(pd.concat([peaks, extra], ignore_index=True), case)
     assert moved["recall"] == 0.5 and moved["peaks/target"] == 2.0
+    assert moved["recall obs"] == 0.0  # the observed target is the one moved away
     assert moved["precision"] == pytest.approx(3 / 4)
     assert moved["false/1e4 km"] == pytest.approx(1 / 5000.0 * 1e4)
     table = pd.concat([peaks, extra]).assign(reject_reason="", delta_ppm=1.0, significance=99.0)
