@@ -36,6 +36,7 @@ from oco2explore.scan import detect
 #: Named configurations.
 PRESETS = {
     "default": FitConfig(),
+    "v2": FitConfig.preset("v2"),
     "white50": FitConfig(
         error_correlation_ppm=None, significance_min=50.0, significance_scale_km=None
     ),
@@ -82,7 +83,7 @@ def _fmt(v: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", nargs="+", default=["default", "white50"])
+    parser.add_argument("--config", nargs="+", default=["default", "v2"])
     parser.add_argument("--n", type=int, default=100, help="injected targets per case")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--list", action="store_true", help="missed targets, recall by oracle")

@@ -324,9 +324,9 @@ class FitConfig(ConfigFields):
     1 km (near-source plumes) to 40 km (city domes) in ±120 km windows.
     """
 
-    half_width_km: float = 120.0
-    sigma_min_km: float = 1.0
-    sigma_max_km: float = 40.0
+    half_width_km: float = 100.0
+    sigma_min_km: float = 2.0
+    sigma_max_km: float = 33.0
     amplitude_min: float = 0.0
     amplitude_max: float = 2000.0
     slope_max: float | None = None
@@ -344,10 +344,10 @@ class FitConfig(ConfigFields):
     deblend: bool = True
     error_correlation_ppm: float | None = REAL_CORRELATED_ERROR_PPM
     error_correlation_km: float = REAL_CORRELATION_KM
-    noise_estimated: bool = True
-    false_peaks_per_10000km: float | None = 0.1
-    min_positions: int | None = 2
-    artefact_check: bool = True
+    noise_estimated: bool = False
+    false_peaks_per_10000km: float | None = None
+    min_positions: int | None = None
+    artefact_check: bool = False
 
     KIND = "fit"
 
@@ -455,16 +455,16 @@ def _false_alarm_limit(
 #: (city domes are 20–40 km wide) in ±120 km windows (3σ at the widest), two distinct
 #: positions under the peak and the artefact check.
 PRESETS: dict[str, dict[str, Any]] = {
-    "v1": {
-        "half_width_km": 100.0,
-        "sigma_min_km": 2.0,
-        "sigma_max_km": 33.0,
-        "noise_estimated": False,
-        "false_peaks_per_10000km": None,
-        "min_positions": None,
-        "artefact_check": False,
+    "v1": {},
+    "v2": {
+        "half_width_km": 120.0,
+        "sigma_min_km": 1.0,
+        "sigma_max_km": 40.0,
+        "noise_estimated": True,
+        "false_peaks_per_10000km": 0.1,
+        "min_positions": 2,
+        "artefact_check": True,
     },
-    "v2": {},
 }
 
 
