@@ -93,7 +93,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import solve_banded
 
 from .config import FitConfig
 from .noise import NoiseModel
@@ -392,31 +391,7 @@ def gls_chi2(
     beta : ndarray
         GLS coefficients on all ``k`` columns.
     """
-    z = np.column_stack([y, design])
-    dz = z / white_var[:, None]
-    if rms_ppm > 0:
-        pos, frame = np.unique(np.round(error_km, 6), return_inverse=True)
-        m = pos.size
-        rho = np.exp(-np.diff(pos) / length_km)
-        inv = 1.0 / (1.0 - rho * rho)
-        diag = np.ones(m)
-        diag[:-1] += rho * rho * inv
-        diag[1:] += inv - 1.0
-        diag = diag / rms_ppm**2 + np.bincount(frame, 1.0 / white_var, m)
-        off = -rho * inv / rms_ppm**2
-        banded = np.zeros((3, m))
-        banded[0, 1:], banded[1], banded[2, :-1] = off, diag, off
-        per_frame = np.vstack([np.bincount(frame, col, m) for col in dz.T]).T
-        dz = dz - solve_banded((1, 1), banded, per_frame)[frame] / white_var[:, None]
-    gram = z.T @ dz  # zᵀ C⁻¹ z
-    out = [float(gram[0, 0])]
-    beta = np.zeros(0)
-    for j in range(1, design.shape[1] + 1):
-        beta = np.linalg.solve(gram[1 : j + 1, 1 : j + 1], gram[1 : j + 1, 0])
-        # From the residuals, not yᵀC⁻¹y − bᵀβ: no cancellation for a near-perfect fit.
-        resid = z[:, 0] - z[:, 1 : j + 1] @ beta
-        out.append(max(float(resid @ (dz[:, 0] - dz[:, 1 : j + 1] @ beta)), 0.0))
-    return np.array(out), beta
+    return noise_gls_chi2(design, y, white_var, error_km, ((rms_ppm, length_km),))
 
 
 class _Solution(NamedTuple):

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oco2explore.fit import gls_chi2 as gls_one_scale
 from oco2explore.noise import (
     NULL_VARIANCE,
     NoiseModel,
@@ -54,17 +53,6 @@ def test_gls_chi2_is_the_dense_generalised_least_squares(scales):
         r = y - x @ b
         assert chi2[j] == pytest.approx(r @ inv @ r, rel=1e-7)
     np.testing.assert_allclose(beta, b, rtol=1e-7, atol=1e-12)
-
-
-def test_one_scale_agrees_with_the_fixed_model_of_fit():
-    rng = np.random.default_rng(5)
-    pos = _frames(60)
-    design = np.column_stack([pos, np.ones(pos.size)])
-    y = rng.normal(size=pos.size)
-    white = np.full(pos.size, 0.25)
-    a, _ = gls_chi2(design, y, white, pos, ((0.28, 3.5), (0.0, 15.0)))
-    b, _ = gls_one_scale(design, y, white, pos, 0.28, 3.5)
-    np.testing.assert_allclose(a, b, rtol=1e-9)
 
 
 @pytest.mark.parametrize(
