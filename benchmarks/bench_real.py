@@ -10,7 +10,7 @@ and Las Vegas on 2014-10-09 crossed, deserts and mountains elsewhere). Prints, p
 configuration: the Highveld's passed peaks, the plume-free stretches' passed peaks, the
 LA and Las Vegas crossings (passed peak within :data:`CITY_REACH_KM` of the city, its Δ,
 σ and significance), and the passed peaks farther than :data:`FAR_KM` from every city of
-:data:`CALIFORNIA_CITIES` and every CoCO2 site ≥ 1 Mt/yr, per 10,000 km of clear track
+the places of ``cases.PLACES`` and every CoCO2 site ≥ 1 Mt/yr, per 10,000 km of clear track
 (1 km bins holding soundings; issue #15's target: ≤ 1). Asserts nothing.
 """
 
@@ -24,42 +24,25 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from cases import excluded_places, near_places_km
 
 from oco2explore.config import PRESETS, FitConfig
 from oco2explore.geo import haversine_km
-from oco2explore.inventory import load_coco2
 from oco2explore.readers import read_soundings
 from oco2explore.scan import detect
+from oco2explore.truth import clear_track_km
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 CALIFORNIA = "california/OCO2LtCO2v9_L2_20140905_000000_20141031_235959.nc"
-#: Metropolitan centres within reach of the California passes (latitude, longitude):
-#: a passed peak nearer than FAR_KM to one of them may be the city's dome.
-CALIFORNIA_CITIES = {
-    "Los Angeles": (34.05, -118.25),
-    "Riverside–San Bernardino": (34.0, -117.35),
-    "San Diego": (32.72, -117.16),
-    "Las Vegas": (36.17, -115.14),
-    "San Francisco Bay": (37.77, -122.42),
-    "San Jose": (37.34, -121.89),
-    "Sacramento": (38.58, -121.49),
-    "Fresno": (36.74, -119.79),
-    "Bakersfield": (35.37, -119.02),
-    "Phoenix": (33.45, -112.07),
-    "Tijuana–Mexicali": (32.62, -115.45),
-    "Reno": (39.53, -119.81),
-}
 #: A crossing counts as found with a passed peak this close to the city centre, km.
 CITY_REACH_KM = 60.0
 #: Farther than this from every city and every large site, a passed peak is unexplained, km.
 FAR_KM = 60.0
-#: CoCO2 sites at least this large explain a peak, t CO2/yr.
-SITE_MIN_T_PER_YR = 1e6
 #: The crossings issue #15 asks to pass: day, name, (latitude, longitude) of the part of
 #: the city the pass crosses (the LA pass crosses the eastern basin, Riverside–Corona).
 CROSSINGS = (
     ("2014-09-23", "LA basin", (33.85, -117.55)),
-    ("2014-10-09", "Las Vegas", CALIFORNIA_CITIES["Las Vegas"]),
+    ("2014-10-09", "Las Vegas", (36.17, -115.14)),
 )
 
 
@@ -80,34 +63,18 @@ class RealResult:
         return 1e4 * len(self.unexplained) / self.clear_km
 
 
-def clear_track_km(soundings: pd.DataFrame) -> float:
-    """Track length holding soundings, km: distinct (pass, 1 km bin) pairs."""
-    bins = np.floor(soundings["distance_km"].to_numpy(float)).astype(np.int64)
-    return float(
-        pd.DataFrame({"o": soundings["orbit"].to_numpy(), "b": bins}).drop_duplicates().shape[0]
-    )
-
-
 def read_california(real: Path = REAL) -> pd.DataFrame:
     """The California passes as a sounding table (passes from time gaps)."""
     return read_soundings(real / CALIFORNIA)
 
 
 def explained(peaks: pd.DataFrame, far_km: float = FAR_KM) -> np.ndarray:
-    """Whether each peak lies within ``far_km`` of a city or a CoCO2 site ≥ 1 Mt/yr."""
-    sites = load_coco2()
-    sites = sites[sites["emission_t_per_yr"] >= SITE_MIN_T_PER_YR]
-    lat = np.concatenate([[c[0] for c in CALIFORNIA_CITIES.values()], sites["latitude"]])
-    lon = np.concatenate([[c[1] for c in CALIFORNIA_CITIES.values()], sites["longitude"]])
+    """Whether each peak lies within ``far_km`` of a place of ``cases.PLACES`` (cities, and
+    the industry the injection benchmark keeps out of its plume-free stretches) or of a
+    CoCO2 site ≥ 1 Mt/yr (``cases.excluded_places``)."""
     if not len(peaks):
         return np.zeros(0, dtype=bool)
-    d = haversine_km(
-        peaks["latitude"].to_numpy(float)[:, None],
-        peaks["longitude"].to_numpy(float)[:, None],
-        lat[None, :],
-        lon[None, :],
-    )
-    return (d <= far_km).any(axis=1)
+    return near_places_km(peaks, excluded_places()) <= far_km
 
 
 def crossing(peaks: pd.DataFrame, day: str, where: tuple[float, float]) -> pd.Series | None:

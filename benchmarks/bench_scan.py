@@ -86,14 +86,21 @@ from seed_baseline import seed_detect
 from oco2explore.config import FitConfig
 from oco2explore.emission import line_density_kg_per_m
 from oco2explore.fit import gls_chi2
-from oco2explore.scan import BIN_KM, detect
+from oco2explore.scan import detect
 from oco2explore.simulate import (
     REAL_CORRELATED_ERROR_PPM,
     REAL_CORRELATION_KM,
     simulate_day,
 )
 from oco2explore.soundings import add_distance_km
-from oco2explore.truth import MIN_SIDE, detection_score, hits, is_target, observability
+from oco2explore.truth import (
+    MIN_SIDE,
+    clear_track_km,
+    detection_score,
+    hits,
+    is_target,
+    observability,
+)
 
 #: Orbit-number offset between pooled seeds.
 SEED_ORBIT_OFFSET = 100_000
@@ -141,12 +148,6 @@ def simulated_days(
         goods.append(soundings[soundings["xco2_quality_flag"] == 0])
         truths.append(truth)
     return pd.concat(goods, ignore_index=True), pd.concat(truths, ignore_index=True)
-
-
-def clear_track_km(soundings: pd.DataFrame) -> float:
-    """Length of track holding good soundings, km (occupied 1 km bins, per orbit)."""
-    bins = np.floor(soundings["distance_km"].to_numpy() / BIN_KM).astype(np.int64)
-    return float(pd.DataFrame({"o": soundings["orbit"], "b": bins}).drop_duplicates().shape[0])
 
 
 def oracle_significance(

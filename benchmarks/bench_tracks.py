@@ -40,6 +40,7 @@ import pandas as pd
 from oco2explore.config import PRESETS, FitConfig
 from oco2explore.noise import gls_chi2
 from oco2explore.scan import detect
+from oco2explore.truth import clear_track_km
 
 FRAME_KM = 2.25
 FOOTPRINT_KM = 1.3
@@ -183,11 +184,6 @@ def make_case(
     return pd.concat(tables, ignore_index=True), pd.DataFrame(truth)
 
 
-def clear_km(df: pd.DataFrame) -> float:
-    bins = np.floor(df["distance_km"].to_numpy()).astype(np.int64)
-    return float(pd.DataFrame({"o": df["orbit"], "b": bins}).drop_duplicates().shape[0])
-
-
 def score(peaks: pd.DataFrame, truth: pd.DataFrame, km: float) -> dict[str, float]:
     """Recall (oracle-detectable), precision, peaks per found target, false per 10⁴ km."""
     p = peaks[peaks["passed"]]
@@ -231,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     for correlated in (False, True):
         for j, kind in enumerate(SPACING_KM):
             df, truth = make_case(kind, args.tracks, correlated, args.seed + 10 * j + correlated)
-            km = clear_km(df)
+            km = clear_track_km(df)
             cells, n = [], 0
             for name, config in configs.items():
                 t0 = time.process_time()

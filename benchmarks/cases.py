@@ -67,9 +67,8 @@ from oco2explore.fit import gls_chi2
 from oco2explore.geo import haversine_km
 from oco2explore.inventory import load_coco2
 from oco2explore.readers import read_soundings
-from oco2explore.scan import BIN_KM
 from oco2explore.track import cross_track_km, nearest_index
-from oco2explore.truth import MIN_SIDE
+from oco2explore.truth import MIN_SIDE, clear_track_km
 
 log = logging.getLogger(__name__)
 
@@ -741,12 +740,6 @@ def with_oracle(
 
 
 # ---------------------------------------------------------------------------- cases
-
-
-def clear_track_km(soundings: pd.DataFrame) -> float:
-    """Length of track holding good soundings, km (occupied 1 km bins, per orbit)."""
-    bins = np.floor(soundings["distance_km"].to_numpy() / BIN_KM).astype(np.int64)
-    return float(pd.DataFrame({"o": soundings["orbit"], "b": bins}).drop_duplicates().shape[0])
 
 
 def artefact_bias(tracks: pd.DataFrame) -> NDArray:

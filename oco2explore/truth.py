@@ -35,6 +35,16 @@ CLOUD_KM = 5.0
 SIGNAL_CLASSES = (0.0, 25.0, 100.0, np.inf)
 
 
+def clear_track_km(soundings: pd.DataFrame, bin_km: float = 1.0) -> float:
+    """Length of track holding soundings, km: the occupied ``bin_km`` bins of each orbit.
+
+    The denominator of every false-peak rate ("per 10,000 km of clear track").
+    """
+    bins = np.floor(soundings["distance_km"].to_numpy(float) / bin_km).astype(np.int64)
+    occupied = pd.DataFrame({"o": soundings["orbit"].to_numpy(), "b": bins}).drop_duplicates()
+    return float(occupied.shape[0]) * bin_km
+
+
 def observability(truth: pd.DataFrame, soundings: pd.DataFrame) -> pd.DataFrame:
     """Truth plus ``crossing_km``, ``n_left``/``n_right`` and ``signal`` of each crossing.
 

@@ -32,7 +32,7 @@ def test_truth_as_peaks_scores_perfectly_and_the_oracle_ranks_targets():
     peaks = pd.DataFrame(
         {"orbit": truth["orbit"], "distance_km": truth["s0"] + 2.0, "passed": True}
     )
-    score = bench_tracks.score(peaks, truth, bench_tracks.clear_km(df))
+    score = bench_tracks.score(peaks, truth, bench_tracks.clear_track_km(df))
     assert score["recall"] == 1.0 and score["precision"] == 1.0 and score["false"] == 0.0
     off = peaks.assign(distance_km=peaks["distance_km"] + 500.0)
     assert bench_tracks.score(off, truth, 1e4)["precision"] == 0.0
@@ -44,5 +44,5 @@ def test_truth_as_peaks_scores_perfectly_and_the_oracle_ranks_targets():
 def test_plume_free_tracks_have_no_targets_and_clear_gaps():
     df, truth = bench_tracks.make_case("plume-free", 2, True, seed=1)
     assert truth.empty
-    km = bench_tracks.clear_km(df)
+    km = bench_tracks.clear_track_km(df)
     assert 0.3 * 2 * bench_tracks.TRACK_KM < km < 0.9 * 2 * bench_tracks.TRACK_KM
