@@ -87,3 +87,13 @@ def test_attribution_of_the_truth_as_peaks():
         "top3": round(2 / 3, 3),
         "not_candidate": 0.0,
     }
+
+
+def test_clear_track_counts_occupied_bins_per_orbit():
+    from oco2explore.truth import clear_track_km
+
+    soundings = pd.DataFrame(
+        {"orbit": [1, 1, 1, 1, 2, 2], "distance_km": [0.1, 0.9, 1.5, 10.2, 0.5, 0.7]}
+    )
+    assert clear_track_km(soundings) == 4.0  # orbit 1: bins 0, 1, 10; orbit 2: bin 0
+    assert clear_track_km(soundings, bin_km=5.0) == 15.0  # orbit 1: bins 0, 2; orbit 2: bin 0
