@@ -45,3 +45,13 @@ def test_controls_report_an_impossible_combination():
     assert len(calls) == 2
     with pytest.raises(InputError, match="sigma_min_km < sigma_max_km"):
         _ = controls.config
+
+
+def test_the_preset_buttons_show_detector_v2_and_the_defaults():
+    controls = Controls()
+    seen = []
+    controls.on_change(lambda: seen.append(controls.config))
+    controls.preset_v2.click()
+    assert controls.config == FitConfig.preset("v2") and seen[-1] == FitConfig.preset("v2")
+    controls.reset.click()
+    assert controls.config == FitConfig() and len(seen) == 2
