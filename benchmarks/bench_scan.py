@@ -302,11 +302,11 @@ def dense_speeds(seed: bool = True) -> tuple[list[float], int]:
 
 #: Engine variants of the table: (column, configuration).
 VARIANTS = (
-    ("engine", FitConfig()),
-    ("detector v2", FitConfig.preset("v2")),
+    ("engine (v2)", FitConfig()),
+    ("detector v1", FitConfig.preset("v1")),
     ("no deblending", FitConfig(deblend=False)),
     ("along distance_km", FitConfig(wind_aligned=False)),
-    ("white Δχ², 50", FitConfig(error_correlation_ppm=None, significance_min=50.0)),
+    ("v1, white Δχ² 50", FitConfig.preset("v1", error_correlation_ppm=None, significance_min=50.0)),
 )
 
 

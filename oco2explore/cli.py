@@ -57,8 +57,8 @@ def add_config_options(
             "--preset",
             choices=sorted(PRESETS),
             default=None,
-            help="named configuration the options change: v1 (the defaults) or v2 "
-            "(detector v2: per-orbit noise model, false-alarm threshold, σ 1-40 km)",
+            help="named configuration the options change: v2 (the defaults: per-orbit "
+            "noise model, false-alarm threshold, σ 1-40 km) or v1 (the detector before it)",
         )
     defaults = cls()
     for field in dataclasses.fields(cls):

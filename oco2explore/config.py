@@ -229,15 +229,15 @@ class FitConfig(ConfigFields):
     Attributes
     ----------
     half_width_km : float
-        Half-width of the fit window along the track, km (seed: 100 km).
+        Half-width of the fit window along the track, km (seed and v1: 100 km; 120 km
+        holds 3σ of the widest city dome).
     sigma_min_km, sigma_max_km : float
-        Bounds of the Gaussian width σ, km (seed: σ ≥ 2 km and 3σ ≤ half window).
-        Simulated plumes a few km downwind are 1-2 km wide along the track and a
-        1 km bound finds more of them, but real plume-free OCO-2 orbits hold
-        σ ≈ 1 km bumps of ~1 ppm (white-noise significance 40-65, tested; 23 under
-        the default correlated-error statistic, threshold 25), so the seed's 2 km
-        stays. Fits stuck on the lower bound pass at
-        :func:`oco2explore.fit.unresolved_factor` × the threshold.
+        Bounds of the Gaussian width σ, km: 1 km (a footprint is 1.3 km wide; plumes
+        5–15 km downwind are 1–3 km wide along the track) to 40 km (city domes are
+        20–40 km wide). Real plume-free orbits hold σ ≈ 1 km bumps of ~1 ppm; the
+        false-alarm threshold, highest at the narrowest widths, and ``min_positions``
+        keep them out (the seed and v1: 2–33 km). Fits stuck on the lower bound pass
+        at :func:`oco2explore.fit.unresolved_factor` × the threshold.
     amplitude_min, amplitude_max : float
         Bounds of the Gaussian area A, ppm·km (seed: Δ > 0, so A ≥ 0). A fit whose
         A sits on ``amplitude_min`` found no enhancement and is rejected.
@@ -261,11 +261,12 @@ class FitConfig(ConfigFields):
         Minimum coefficient of determination inside ±4σ (seed: 0.25).
     significance_min : float or None
         Minimum detection statistic (Δχ² of Gaussian+line against line only, in
-        units of the reduced χ²) for widths up to ``significance_scale_km``;
-        calibrated on plume-free simulated orbits with real-like correlated
-        errors (see :mod:`oco2explore.scan`): 25 with the default statistic
-        (``error_correlation_ppm`` 0.28) allows ~0.02 false peaks per 10,000 km
-        of clear track; with the white-noise statistic (None) 50 allows ~0.1.
+        units of the reduced χ²) for widths up to ``significance_scale_km``, used when
+        ``false_peaks_per_10000km`` is None (v1); calibrated on plume-free simulated
+        orbits with real-like correlated errors (see :mod:`oco2explore.scan`): 25 with
+        the fixed correlated-error statistic (``error_correlation_ppm`` 0.28) allows
+        ~0.02 false peaks per 10,000 km of clear track; with the white-noise statistic
+        (None) 50 allows ~0.1.
     significance_scale_km : float or None
         Width σ above which the significance threshold grows in proportion to σ,
         km: the undulating background makes broad bumps reach a high Δχ² far more
@@ -296,16 +297,18 @@ class FitConfig(ConfigFields):
         Correlation length of that error along the track, km.
     noise_estimated : bool
         Estimate the error covariance of each orbit from its own soundings
-        (:func:`oco2explore.noise.estimate_noise`: white error, a 3.5 km correlated
-        error and a 15 km background variability, from a robust variogram) and use it
-        in the significance instead of ``error_correlation_ppm``/``_km``: no fixed
-        noise model is right for every orbit (detector v2, ``docs/detection.md``).
+        (:func:`oco2explore.noise.estimate_noise`: white error, 3.5 km and 15 km
+        correlated errors and a smooth 50–150 km background, from a robust variogram
+        with plumes and domes masked) and use it in the significance instead of
+        ``error_correlation_ppm``/``_km``: no fixed noise model is right for every
+        orbit (detector v2, the default; ``docs/detection.md``).
     false_peaks_per_10000km : float or None
         Target false-alarm rate, expected false peaks per 10,000 km of track: when set,
         the significance threshold at width σ is the Δχ² at which that many noise peaks
         are expected over the scanned centres and widths
-        (:func:`oco2explore.noise.significance_threshold`), replacing
-        ``significance_min`` and ``significance_scale_km``. None: the σ-scaled rule.
+        (:func:`oco2explore.noise.significance_threshold`, with the null variance
+        calibrated on real plume-free passes), replacing ``significance_min`` and
+        ``significance_scale_km``. None: the σ-scaled rule (v1).
     min_positions : int or None
         Distinct positions needed under the peak (where the fitted Gaussian is above
         half its maximum, in the fit coordinate): a bump carried by one frame, whose 8
@@ -319,14 +322,15 @@ class FitConfig(ConfigFields):
 
     Presets
     -------
-    :meth:`preset` names whole configurations: ``"v1"`` (the defaults) and ``"v2"``
-    (:data:`PRESETS`), the estimated noise model with a false-alarm threshold, σ from
-    1 km (near-source plumes) to 40 km (city domes) in ±120 km windows.
+    :meth:`preset` names whole configurations (:data:`PRESETS`): ``"v2"``, the defaults
+    (the estimated noise model with a false-alarm threshold, σ from 1 km, near-source
+    plumes, to 40 km, city domes, in ±120 km windows), and ``"v1"``, the detector before
+    it, for comparison.
     """
 
-    half_width_km: float = 100.0
-    sigma_min_km: float = 2.0
-    sigma_max_km: float = 33.0
+    half_width_km: float = 120.0
+    sigma_min_km: float = 1.0
+    sigma_max_km: float = 40.0
     amplitude_min: float = 0.0
     amplitude_max: float = 2000.0
     slope_max: float | None = None
@@ -344,10 +348,10 @@ class FitConfig(ConfigFields):
     deblend: bool = True
     error_correlation_ppm: float | None = REAL_CORRELATED_ERROR_PPM
     error_correlation_km: float = REAL_CORRELATION_KM
-    noise_estimated: bool = False
-    false_peaks_per_10000km: float | None = None
-    min_positions: int | None = None
-    artefact_check: bool = False
+    noise_estimated: bool = True
+    false_peaks_per_10000km: float | None = 0.1
+    min_positions: int | None = 2
+    artefact_check: bool = True
 
     KIND = "fit"
 
@@ -449,22 +453,24 @@ def _false_alarm_limit(
     return float(significance_threshold(sigma_km, rate, sigma_min_km, sigma_max_km))
 
 
-#: Named configurations (:meth:`FitConfig.preset`). ``"v2"``: detector v2 (issue #15,
-#: ``docs/detection.md``): the per-orbit noise model, a false-alarm threshold of 0.1
-#: expected noise peaks per 10,000 km, σ from 1 km (a footprint is 1.3 km wide) to 40 km
-#: (city domes are 20–40 km wide) in ±120 km windows (3σ at the widest), two distinct
-#: positions under the peak and the artefact check.
+#: Named configurations (:meth:`FitConfig.preset`). ``"v2"``: detector v2, the defaults
+#: (issue #15, ``docs/detection.md``): the per-orbit noise model, a false-alarm threshold
+#: of 0.1 expected noise peaks per 10,000 km, σ from 1 km (a footprint is 1.3 km wide)
+#: to 40 km (city domes are 20–40 km wide) in ±120 km windows (3σ at the widest), two
+#: distinct positions under the peak and the artefact check. ``"v1"``: the detector
+#: before it (fixed 0.28 ppm / 3.5 km correlated error, a threshold of 25 growing with
+#: σ above 3 km, σ 2–33 km in ±100 km windows), kept for comparison.
 PRESETS: dict[str, dict[str, Any]] = {
-    "v1": {},
-    "v2": {
-        "half_width_km": 120.0,
-        "sigma_min_km": 1.0,
-        "sigma_max_km": 40.0,
-        "noise_estimated": True,
-        "false_peaks_per_10000km": 0.1,
-        "min_positions": 2,
-        "artefact_check": True,
+    "v1": {
+        "half_width_km": 100.0,
+        "sigma_min_km": 2.0,
+        "sigma_max_km": 33.0,
+        "noise_estimated": False,
+        "false_peaks_per_10000km": None,
+        "min_positions": None,
+        "artefact_check": False,
     },
+    "v2": {},
 }
 
 

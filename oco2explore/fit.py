@@ -993,7 +993,7 @@ def _gls(
 ) -> tuple[NDArray, NDArray]:
     """GLS χ² under the orbit's noise model, or the fixed correlated error of ``config``."""
     if noise is not None:
-        return noise_gls_chi2(design, y, white, error_km, noise.scales)
+        return noise_gls_chi2(design, y, white, error_km, noise.scales, noise.smooth)
     rms = float(config.error_correlation_ppm or 0.0)
     return gls_chi2(design, y, white, error_km, rms, config.error_correlation_km)
 

@@ -47,11 +47,12 @@ def test_controls_report_an_impossible_combination():
         _ = controls.config
 
 
-def test_the_preset_buttons_show_detector_v2_and_the_defaults():
+def test_the_preset_buttons_show_detector_v1_and_the_defaults():
     controls = Controls()
     seen = []
     controls.on_change(lambda: seen.append(controls.config))
-    controls.preset_v2.click()
-    assert controls.config == FitConfig.preset("v2") and seen[-1] == FitConfig.preset("v2")
+    controls.preset_v1.click()
+    assert controls.config == FitConfig.preset("v1") and seen[-1] == FitConfig.preset("v1")
+    assert controls.config != FitConfig()
     controls.reset.click()
-    assert controls.config == FitConfig() and len(seen) == 2
+    assert controls.config == FitConfig() == FitConfig.preset("v2") and len(seen) == 2

@@ -99,7 +99,9 @@ def test_parameter_changes_rescan_the_orbit_and_redraw_only_changed_peaks(explor
     # The wind error changes emission errors only: same peaks, nothing redrawn.
     orbit.controls.values["wind_uncertainty_m_per_s"].value = 2.0
     assert drawn == [] and list(orbit.peak_select.options) == labels
-    # A threshold no peak reaches: the list shows every peak rejected, the map is redrawn.
+    # A threshold no peak reaches: the list shows every peak rejected, the map is redrawn
+    # (the false-alarm threshold switched off, the σ-scaled rule's slider at 300).
+    orbit.controls.switches["false_peaks_per_10000km"].value = False
     orbit.controls.values["significance_min"].value = 300.0
     assert drawn and not orbit.peaks["passed"].any()
     assert all(label.startswith("✘") for label, _ in orbit.peak_select.options)

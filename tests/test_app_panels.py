@@ -48,7 +48,7 @@ def test_sources_are_named_as_people_name_them():
 
 
 def test_a_limit_that_is_not_the_sliders_says_how_it_is_computed():
-    v2 = FitConfig.preset("v2")
+    v2 = FitConfig()
     assert "false-alarm threshold" in limit_explanation(
         "significance_min", v2.significance_limit(20.0), v2, 20.0
     )

@@ -325,7 +325,7 @@ def test_noiseless_plumes_are_recovered(center, sigma, delta, slope):
 
 def test_real_highveld_window(real_data):
     df = pd.read_csv(real_data / "oco2_orbit11522_20160831_highveld_peak.csv")
-    for config in (V1, FitConfig.preset("v2")):
+    for config in (V1, FitConfig()):
         res = fit_window(df["distance_km"], df["xco2"], 0.0, config)
         assert res.passed
         assert 2.0 < res.delta_ppm < 6.0
@@ -410,7 +410,7 @@ def test_correlated_noise_bumps_pass_the_white_statistic_not_the_gls_one(seed):
     assert white["passed"].sum() >= 1  # same threshold (25), white statistic: false peaks
     assert not gls["passed"].any()
     # Detector v2 estimates the correlated error from the data: no false peak either.
-    assert not detect(table, FitConfig.preset("v2"))["passed"].any()
+    assert not detect(table)["passed"].any()
 
 
 #: Relative χ² by which the former fit may stop above the minimum (its ftol, 1e-6).

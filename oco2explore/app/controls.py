@@ -110,14 +110,15 @@ class Controls:
             rows.append(W.HBox(row))
         self.reset = W.Button(description="defaults", icon="undo", layout=W.Layout(width="110px"))
         self.reset.on_click(lambda _: self.set_config(FitConfig(), notify=True))
-        self.preset_v2 = W.Button(
-            description="detector v2",
-            icon="magic",
+        self.preset_v1 = W.Button(
+            description="detector v1",
+            icon="history",
             layout=W.Layout(width="130px"),
-            tooltip="per-orbit noise model, false-alarm threshold, σ 1–40 km",
+            tooltip="the detector before v2: fixed correlated error, threshold 25 growing "
+            "with σ, σ 2–33 km",
         )
-        self.preset_v2.on_click(lambda _: self.set_config(FitConfig.preset("v2"), notify=True))
-        self.widget = W.VBox([*rows, W.HBox([self.reset, self.preset_v2])])
+        self.preset_v1.on_click(lambda _: self.set_config(FitConfig.preset("v1"), notify=True))
+        self.widget = W.VBox([*rows, W.HBox([self.reset, self.preset_v1])])
         self.widget.add_class("oco2-controls")
         self.set_config(config)
 

@@ -14,6 +14,9 @@ import shutil
 
 import pytest
 
+from oco2explore.app.controls import SPECS
+from oco2explore.config import FitConfig
+
 from .voila_browser import (
     REPO,
     UPDATE_TIMEOUT_MS,
@@ -122,19 +125,24 @@ def test_slider_step_refits_and_shows_how_limits_are_computed(page, screenshots)
     page.keyboard.press("ArrowLeft")
     # The link is redrawn last after a refit: once it changed, the page is up to date.
     link = text_changes(page, ".oco2-link code", link)
-    assert "half_width_km=95.0" in link
+    # One slider step down from the default window (the app opens on the defaults).
+    expected = FitConfig().half_width_km - SPECS["half_width_km"][3]
+    assert f"half_width_km={expected:.1f}" in link
     assert int(page.text_content(cell).split()[0]) < int(before.split()[0])
     why = page.text_content(".oco2-check-significance_min")
-    assert "(slider) × σ" in why
+    if FitConfig().false_peaks_per_10000km is not None:
+        assert "false-alarm threshold; the slider is not used" in why
+    else:
+        assert "(slider) × σ" in why
     page.screenshot(path=str(screenshots / "explorer-slider.png"))
 
 
 def test_status_line_follows_the_parameters(page):
     status = page.text_content(".oco2-message").replace("\xa0", " ")
     assert re.search(r"[1-9]\d* of \d+ peaks pass", status)
-    handle = ".oco2-ctl-significance_min .noUi-handle"
+    handle = ".oco2-ctl-r2_min .noUi-handle"
     page.focus(handle)
-    page.keyboard.press("End")  # the slider's maximum: no peak passes
+    page.keyboard.press("End")  # R² ≥ 1, the slider's maximum: no peak passes
     page.wait_for_function(
         "() => / 0 of \\d+ peaks pass/.test(document.querySelector('.oco2-message').textContent)",
         timeout=UPDATE_TIMEOUT_MS,
