@@ -15,7 +15,9 @@ import shutil
 import pytest
 
 from oco2explore.app.controls import SPECS
+from oco2explore.app.explorer import Explorer, View
 from oco2explore.config import FitConfig
+from oco2explore.demo import demo_data_dir
 
 from .voila_browser import (
     REPO,
@@ -160,7 +162,9 @@ def test_window_drag_refits(page, screenshots):
     cell = ".oco2-result .oco2-center_km"
     before = page.text_content(cell)
     link = page.text_content(".oco2-link code")
-    box = page.locator(".oco2-map .leaflet-marker-icon").bounding_box()
+    handle = page.locator(".oco2-map .leaflet-marker-icon")
+    handle.scroll_into_view_if_needed()  # the map may start below the fold, as a user scrolls
+    box = handle.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] - 4
     page.mouse.move(x, y)
     page.mouse.down()
@@ -194,20 +198,35 @@ def test_deep_link_restores_the_view(server, browser, page, screenshots):
         close_page(other)
 
 
-def test_simulated_day_shows_its_truth(page):
+def test_simulated_day_shows_its_truth(page, server, browser, demo_cache):
     day = page.locator(".oco2-file select option", has_text="simulated").first
     before = page.text_content(".oco2-link code")
     page.select_option(".oco2-file select", label=day.text_content())
     text_changes(page, ".oco2-link code", before)
     page.wait_for_selector(".oco2-truth", state="visible")
     assert "simulated" in page.text_content(".oco2-provenance")
-    page.click(".oco2-truth input")
-    # The true plume at the window's peak: a green diamond on the profile.
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.oco2-profile .dot')]"
-        ".some(e => getComputedStyle(e).fill === 'rgb(0, 200, 83)')",
-        timeout=UPDATE_TIMEOUT_MS,
-    )
+    # A window on a true plume of that day (placed by the explorer's own truth table),
+    # opened by its link: "show truth" marks it with a green diamond on the profile.
+    explorer = Explorer(demo_data_dir(demo_cache))
+    explorer.start("")
+    orbit_view = explorer.orbit
+    label = day.text_content()
+    key = next(k for k in orbit_view.data.files if k.rsplit("/", 1)[-1] in label)
+    orbit_view.open(View(key, None, None, FitConfig()))
+    assert len(orbit_view.truth), "the demo's first simulated day has true plumes"
+    plume = orbit_view.truth.iloc[0]
+    query = f"?file={orbit_view.file}&orbit={orbit_view.orbit}&centre={plume.distance_km:.2f}"
+    other = open_app(browser, server + query)
+    try:
+        other.wait_for_selector(".oco2-truth", state="visible")
+        other.click(".oco2-truth input")
+        other.wait_for_function(
+            "() => [...document.querySelectorAll('.oco2-profile .dot')]"
+            ".some(e => getComputedStyle(e).fill === 'rgb(0, 200, 83)')",
+            timeout=UPDATE_TIMEOUT_MS,
+        )
+    finally:
+        close_page(other)
 
 
 def test_catalogue_peak_opens_the_orbit_view(page, screenshots):
