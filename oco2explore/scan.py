@@ -177,6 +177,9 @@ COMPONENT_FRACTION = 1.0
 RESIDUAL_PASSES = 2
 #: A candidate of such a search is new when its margin grew by this factor.
 RESIDUAL_GAIN = 1.2
+#: The :class:`~oco2explore.config.FitConfig` fields :func:`prepare_orbit` reads: a prepared
+#: orbit (:class:`Track`) serves every configuration with the same values of these.
+PREPARATION_FIELDS = ("wind_aligned", "noise_estimated", "artefact_check")
 #: Half-span around the centre for its position (mean of the soundings there), km.
 POSITION_SPAN_KM = 1.5
 #: Rounds of settling (every peak refitted at its own centre, see ``_settle``), and
@@ -354,6 +357,8 @@ class Track:
     diagnostics : ndarray or None
         Retrieval diagnostics per sounding, shape (n, k) (:data:`ARTEFACT_COLUMNS`
         present in the table), for ``config.artefact_check``; else None.
+    key : tuple or None
+        :func:`preparation_key` of the configuration it was prepared with (None: unknown).
     """
 
     soundings: pd.DataFrame
@@ -365,12 +370,18 @@ class Track:
     wind_aligned: bool
     noise: NoiseModel | None = None
     diagnostics: NDArray | None = None
+    key: tuple | None = None
 
     def along_track(self) -> pd.DataFrame:
         """The soundings sorted by ``distance_km`` (positions and meteorology of the peaks)."""
         if not self.wind_aligned:
             return self.soundings
         return self.soundings.sort_values("distance_km", kind="stable").reset_index(drop=True)
+
+
+def preparation_key(config: FitConfig) -> tuple:
+    """The values of :data:`PREPARATION_FIELDS` in ``config``: equal keys, equal :class:`Track`."""
+    return tuple(getattr(config, name) for name in PREPARATION_FIELDS)
 
 
 def prepare_orbit(
@@ -427,7 +438,26 @@ def prepare_orbit(
         wind_aligned=bool(wind_aligned),
         noise=noise,
         diagnostics=diagnostics,
+        key=preparation_key(config),
     )
+
+
+def _prepared(orbit: pd.DataFrame | Track, config: FitConfig) -> Track:
+    """``orbit`` prepared for ``config`` (:func:`prepare_orbit`), or the Track given.
+
+    Raises
+    ------
+    ValueError
+        A Track prepared with other values of :data:`PREPARATION_FIELDS`.
+    """
+    if not isinstance(orbit, Track):
+        return prepare_orbit(orbit, config)
+    if orbit.key is not None and orbit.key != preparation_key(config):
+        raise ValueError(
+            f"orbit prepared with {dict(zip(PREPARATION_FIELDS, orbit.key, strict=True))}, "
+            f"fitted with {dict(zip(PREPARATION_FIELDS, preparation_key(config), strict=True))}"
+        )
+    return orbit
 
 
 def _artefact_columns(orb: pd.DataFrame) -> list[NDArray]:
@@ -443,18 +473,19 @@ def _artefact_columns(orb: pd.DataFrame) -> list[NDArray]:
 
 
 def scan_orbit(
-    soundings: pd.DataFrame,
+    soundings: pd.DataFrame | Track,
     config: FitConfig = FitConfig(),  # noqa: B008
 ) -> pd.DataFrame:
     """Peaks of one orbit (CONTRACT §2 peak table, passed and rejected refits).
 
     Parameters
     ----------
-    soundings : DataFrame
+    soundings : DataFrame or Track
         Soundings of one orbit with at least ``distance_km`` (km) and ``xco2``
         (ppm); ``xco2_uncertainty`` (ppm) weights the fits when present;
         ``orbit``, ``sounding_id``, ``time``, positions, wind, ``psurf`` and
-        ``tcwv`` fill the other columns when present.
+        ``tcwv`` fill the other columns when present. Or the orbit already
+        prepared by :func:`prepare_orbit` for this ``config`` (the same result).
     config : FitConfig
         Bounds and thresholds; ``config.wind_aligned`` fits along
         :func:`wind_aligned_km` instead of ``distance_km`` (needs positions and
@@ -465,8 +496,13 @@ def scan_orbit(
     DataFrame
         One row per refitted local enhancement, ordered by ``distance_km``. Each
         row is :func:`fit_at` at its own centre with the other rows as neighbours.
+
+    Raises
+    ------
+    ValueError
+        A Track prepared for another configuration (:func:`preparation_key`).
     """
-    track = prepare_orbit(soundings, config)
+    track = _prepared(soundings, config)
     if track.x.size < MIN_POINTS:
         return empty_peaks()
     fits = _settle(track, [f for f in _search(track, config) if _found(f)], config)
@@ -678,7 +714,8 @@ def fit_at(
     ----------
     orbit : DataFrame or Track
         Soundings of one orbit (as for :func:`scan_orbit`), or the orbit already
-        prepared by :func:`prepare_orbit` with the same ``config.wind_aligned``.
+        prepared by :func:`prepare_orbit` for this ``config`` (the same
+        :func:`preparation_key`; another raises ValueError).
     centre_km : float
         Window centre in the fit coordinate, km (a peak's ``distance_km``).
     config : FitConfig
@@ -693,7 +730,7 @@ def fit_at(
     WindowFit
         The fit, the window's soundings and the neighbours subtracted.
     """
-    track = orbit if isinstance(orbit, Track) else prepare_orbit(orbit, config)
+    track = _prepared(orbit, config)
     centre_km = float(centre_km)
     comps, sigma_km = None, None
     if peaks is not None and len(peaks):
