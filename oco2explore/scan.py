@@ -114,6 +114,7 @@ position and emission columns are NaN.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Sequence
@@ -191,18 +192,43 @@ SETTLE_TOLERANCE_KM = 0.01
 SETTLE_TOLERANCE = 1e-3
 
 
-def _correlate(data: NDArray, kernels: NDArray, pairs: list[tuple[int, int]]) -> NDArray:
+def _correlate(
+    fd: NDArray, fk: NDArray, pairs: list[tuple[int, int]], size: int, n: int, h: int
+) -> NDArray:
     """``out[p, k] = Σ_j data[i, j] · kernels[q, j − k + h]`` for each pair ``p = (i, q)``.
 
-    ``kernels`` hold odd-length windows centred on offset 0 (length ``2h + 1``).
+    From the spectra ``fd`` of the data rows and ``fk`` of the reversed kernels
+    (odd-length windows centred on offset 0, length ``2h + 1``), both ``rfft`` at
+    ``size`` ≥ ``n + 2h``; ``n`` data columns. The products are
+    formed per data row (one broadcast multiplication each) and inverted in one batch.
     """
-    n = data.shape[1]
-    h = kernels.shape[1] // 2
-    size = fft.next_fast_len(n + 2 * h, real=True)
-    fd = fft.rfft(data, size, axis=1)
-    fk = fft.rfft(kernels[:, ::-1], size, axis=1)
     i, q = np.array(pairs).T
-    return fft.irfft(fd[i] * fk[q], size, axis=1)[:, h : h + n]
+    prod = np.empty((len(pairs), fd.shape[1]), dtype=np.result_type(fd, fk))
+    for row in np.unique(i):
+        at = np.flatnonzero(i == row)
+        prod[at] = fd[row] * fk[q[at]]
+    return fft.irfft(prod, size, axis=1)[:, h : h + n]
+
+
+@functools.lru_cache(maxsize=8)
+def _kernel_spectra(
+    h: int, sigma_min_km: float, sigma_max_km: float, size: int
+) -> tuple[NDArray, NDArray]:
+    """The σ grid and the spectra of the candidate search's reversed kernels, cached.
+
+    Kernels over the offsets ``τ = −h..h`` bins: box, ``τ``, ``τ²``, then ``φσ``,
+    ``τφσ``, ``φσ²`` for each of the :data:`N_SIGMA` widths (log-spaced between the
+    bounds); ``rfft`` of each reversed at ``size``. An orbit's candidate searches (one
+    per residual pass) share them. Read-only arrays.
+    """
+    tau = np.arange(-h, h + 1) * BIN_KM
+    sigmas = np.geomspace(sigma_min_km, sigma_max_km, N_SIGMA)
+    phi = gaussian(tau[None, :], 1.0, sigmas[:, None])
+    kernels = np.vstack([np.ones_like(tau), tau, tau * tau, phi, tau * phi, phi * phi])
+    fk = fft.rfft(kernels[:, ::-1], size, axis=1)
+    sigmas.setflags(write=False)
+    fk.setflags(write=False)
+    return sigmas, fk
 
 
 def candidate_significance(
@@ -242,10 +268,9 @@ def candidate_significance(
             np.bincount(idx, w2 * y * y, n_bins),
         ]
     )
-    tau = np.arange(-h, h + 1) * BIN_KM
-    sigmas = np.geomspace(config.sigma_min_km, config.sigma_max_km, N_SIGMA)
-    phi = gaussian(tau[None, :], 1.0, sigmas[:, None])
-    kernels = np.vstack([np.ones_like(tau), tau, tau * tau, phi, tau * phi, phi * phi])
+    size = fft.next_fast_len(n_bins + 2 * h, real=True)
+    sigmas, fk = _kernel_spectra(h, config.sigma_min_km, config.sigma_max_km, size)
+    fd = fft.rfft(data, size, axis=1)
     # Pairs (data row, kernel row): 0 counts, 1 w², 2 w²y, 3 w²y².
     base = [(0, 0), (1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (3, 0)]
     k_phi, k_tphi, k_phi2 = 3, 3 + N_SIGMA, 3 + 2 * N_SIGMA
@@ -254,7 +279,7 @@ def candidate_significance(
     gauss += [(1, k_phi2 + j) for j in range(N_SIGMA)]
     gauss += [(2, k_phi + j) for j in range(N_SIGMA)]
     occupied = np.flatnonzero(data[0] > 0)
-    sums = _correlate(data, kernels, base + gauss)[:, occupied]
+    sums = _correlate(fd, fk, base + gauss, size, n_bins, h)[:, occupied]
     n, s0, s1, s2, y0, y1, yy = sums[:7]
     g0, g1, gg, gy = sums[7:].reshape(4, N_SIGMA, -1)
     n = np.rint(n)
