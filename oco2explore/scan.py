@@ -181,6 +181,19 @@ RESIDUAL_GAIN = 1.2
 #: The :class:`~oco2explore.config.FitConfig` fields :func:`prepare_orbit` reads: a prepared
 #: orbit (:class:`Track`) serves every configuration with the same values of these.
 PREPARATION_FIELDS = ("wind_aligned", "noise_estimated", "artefact_check")
+#: Sounding columns the peak table is made from (:func:`_peak_columns`, emissions).
+PEAK_SOURCE_COLUMNS = (
+    "distance_km",
+    "orbit",
+    "sounding_id",
+    "time",
+    "latitude",
+    "longitude",
+    "windspeed_u_met",
+    "windspeed_v_met",
+    "psurf",
+    "tcwv",
+)
 #: Half-span around the centre for its position (mean of the soundings there), km.
 POSITION_SPAN_KM = 1.5
 #: Rounds of settling (every peak refitted at its own centre, see ``_settle``), and
@@ -199,14 +212,18 @@ def _correlate(
 
     From the spectra ``fd`` of the data rows and ``fk`` of the reversed kernels
     (odd-length windows centred on offset 0, length ``2h + 1``), both ``rfft`` at
-    ``size`` ≥ ``n + 2h``; ``n`` data columns. The products are
-    formed per data row (one broadcast multiplication each) and inverted in one batch.
+    ``size`` ≥ ``n + 2h``; ``n`` data columns. The products are formed in place, one
+    broadcast multiplication per run of pairs with one data row and consecutive
+    kernels, and inverted in one batch.
     """
-    i, q = np.array(pairs).T
     prod = np.empty((len(pairs), fd.shape[1]), dtype=np.result_type(fd, fk))
-    for row in np.unique(i):
-        at = np.flatnonzero(i == row)
-        prod[at] = fd[row] * fk[q[at]]
+    start = 0
+    for p in range(1, len(pairs) + 1):
+        i, q = pairs[start]
+        if p < len(pairs) and pairs[p] == (i, q + p - start):
+            continue  # the run goes on
+        np.multiply(fd[i], fk[q : q + p - start], out=prod[start:p])
+        start = p
     return fft.irfft(prod, size, axis=1)[:, h : h + n]
 
 
@@ -397,11 +414,18 @@ class Track:
     diagnostics: NDArray | None = None
     key: tuple | None = None
 
-    def along_track(self) -> pd.DataFrame:
-        """The soundings sorted by ``distance_km`` (positions and meteorology of the peaks)."""
+    def along_track(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The soundings sorted by ``distance_km`` (positions and meteorology of the peaks).
+
+        Only ``columns`` (those present) when given, else every column.
+        """
+        table = self.soundings
+        if columns is not None:
+            table = table[[c for c in table.columns if c in set(columns)]]
         if not self.wind_aligned:
-            return self.soundings
-        return self.soundings.sort_values("distance_km", kind="stable").reset_index(drop=True)
+            return table
+        order = np.argsort(self.error_km, kind="stable")
+        return table.iloc[order].reset_index(drop=True)
 
 
 def preparation_key(config: FitConfig) -> tuple:
@@ -429,16 +453,18 @@ def prepare_orbit(
         unc = orb["xco2_uncertainty"].to_numpy(float)
         keep &= np.isfinite(unc) & (unc > 0)
         weight = 1.0 / np.where(keep, unc, 1.0)
-    orb = orb[keep]
-    order = np.argsort(orb["distance_km"].to_numpy(float), kind="stable")
-    orb = orb.iloc[order].reset_index(drop=True)
-    weight = weight[keep][order]
-    x = orb["distance_km"].to_numpy(float)
-    wind_aligned = config.wind_aligned and set(WIND_COLUMNS) <= set(orb.columns) and len(orb) > 0
+    # One take of the whole table: the usable rows in the order of the fit coordinate.
+    rows = np.flatnonzero(keep)
+    order = np.argsort(orb["distance_km"].to_numpy(float)[rows], kind="stable")
+    rows = rows[order]
+    weight = weight[rows]
+    x = orb["distance_km"].to_numpy(float)[rows]
+    wind_aligned = config.wind_aligned and set(WIND_COLUMNS) <= set(orb.columns) and len(rows) > 0
     if wind_aligned:
-        x = wind_aligned_km(orb)
+        x = wind_aligned_km(orb[["distance_km", *WIND_COLUMNS]].iloc[rows].reset_index(drop=True))
         along = np.argsort(x, kind="stable")
-        orb, x, weight = orb.iloc[along].reset_index(drop=True), x[along], weight[along]
+        rows, x, weight = rows[along], x[along], weight[along]
+    orb = orb.iloc[rows].reset_index(drop=True)
     xco2 = orb["xco2"].to_numpy(float)
     uncertainty = 1.0 / weight if "xco2_uncertainty" in orb else None
     error_km = orb["distance_km"].to_numpy(float)
@@ -527,13 +553,19 @@ def scan_orbit(
     ValueError
         A Track prepared for another configuration (:func:`preparation_key`).
     """
+    columns = _scan_columns(soundings, config)
+    return empty_peaks() if columns is None else _peak_table([columns])
+
+
+def _scan_columns(soundings: pd.DataFrame | Track, config: FitConfig) -> dict[str, NDArray] | None:
+    """The peak-table columns of one orbit (:func:`scan_orbit`), None without peaks."""
     track = _prepared(soundings, config)
     if track.x.size < MIN_POINTS:
-        return empty_peaks()
+        return None
     fits = _settle(track, [f for f in _search(track, config) if _found(f)], config)
     if not fits:
-        return empty_peaks()
-    return _peak_rows(track.along_track(), fits, config)
+        return None
+    return _peak_columns(track.along_track(PEAK_SOURCE_COLUMNS), fits, config)
 
 
 def _search(track: Track, config: FitConfig) -> list[FitResult]:
@@ -1155,25 +1187,35 @@ def _same_components(a: _Components, b: _Components) -> bool:
     )
 
 
-def _peak_rows(orb: pd.DataFrame, fits: list[FitResult], config: FitConfig) -> pd.DataFrame:
-    """Peak-table rows for the refits of one orbit."""
+def _peak_columns(
+    orb: pd.DataFrame, fits: list[FitResult], config: FitConfig
+) -> dict[str, NDArray]:
+    """The peak-table columns (untyped arrays) for the refits of one orbit.
+
+    ``orb``: the orbit's soundings sorted by ``distance_km``.
+    """
     x = orb["distance_km"].to_numpy(float)
     center = np.array([f.center_km for f in fits])
     nearest = nearest_index(x, center)
-    rows = pd.DataFrame([{k: getattr(f, k) for k in _FIT_FIELDS} for f in fits])
-    rows["distance_km"] = center
+    cols: dict[str, NDArray] = {}
+    for k in _FIT_FIELDS:
+        values = [getattr(f, k) for f in fits]
+        cols[k] = np.array(values, dtype=object if isinstance(values[0], str) else None)
+    cols["distance_km"] = center
     orbit = orb["orbit"].to_numpy()[nearest] if "orbit" in orb else np.zeros(len(fits), int)
-    rows["orbit"] = orbit.astype(np.int32)
+    cols["orbit"] = orbit.astype(np.int32)
     if "sounding_id" in orb:
         sid = orb["sounding_id"].to_numpy(np.int64)[nearest]
     else:
         sid = nearest.astype(np.int64)
-    rows["sounding_id"] = sid
-    rows["peak_id"] = [f"{o}-{s}" for o, s in zip(rows["orbit"], sid, strict=True)]
+    cols["sounding_id"] = sid
+    cols["peak_id"] = np.array(
+        [f"{o}-{s}" for o, s in zip(cols["orbit"], sid, strict=True)], dtype=object
+    )
     if "time" in orb:
-        rows["time"] = orb["time"].iloc[nearest].to_numpy()
+        cols["time"] = orb["time"].iloc[nearest].to_numpy()
     else:
-        rows["time"] = pd.NaT
+        cols["time"] = np.full(len(fits), np.datetime64("NaT"), dtype="datetime64[ns]")
     if {"latitude", "longitude"} <= set(orb.columns):
         lat, lon, _ = mean_position(
             x,
@@ -1187,12 +1229,19 @@ def _peak_rows(orb: pd.DataFrame, fits: list[FitResult], config: FitConfig) -> p
         lon[bad] = orb["longitude"].to_numpy(float)[nearest[bad]]
     else:
         lat = lon = np.full(len(fits), np.nan)
-    rows["latitude"], rows["longitude"] = lat, lon
+    cols["latitude"], cols["longitude"] = lat, lon
     em = emissions_at(
-        orb, center, rows["amplitude"], rows["amplitude_err"], config.wind_uncertainty_m_per_s
+        orb, center, cols["amplitude"], cols["amplitude_err"], config.wind_uncertainty_m_per_s
     )
-    rows = pd.concat([rows, em], axis=1)
-    return _typed(rows)
+    for name in em.columns:
+        cols.setdefault(name, em[name].to_numpy())
+    return cols
+
+
+def _peak_table(parts: Sequence[dict[str, NDArray]]) -> pd.DataFrame:
+    """One typed peak table (:func:`_typed`) from the columns of one or more orbits."""
+    names = list(parts[0])
+    return _typed(pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in names}))
 
 
 #: Peak-table columns that come straight from a :class:`FitResult` (CONTRACT order).
@@ -1268,12 +1317,12 @@ def detect(
         df = add_distance_km(df)
     groups = df.groupby("orbit", sort=True)
     parts = [
-        scan_orbit(orbit_df, config)
+        _scan_columns(orbit_df, config)
         for _, orbit_df in tqdm(groups, total=groups.ngroups, desc="orbits", disable=not progress)
     ]
-    parts = [p for p in parts if len(p)]
+    parts = [p for p in parts if p is not None]
     if not parts:
         return empty_peaks()
-    peaks = pd.concat(parts, ignore_index=True)
+    peaks = _peak_table(parts)  # built once for every orbit
     log.info("%d orbits: %d peaks, %d passed", groups.ngroups, len(peaks), peaks["passed"].sum())
     return peaks
