@@ -357,8 +357,10 @@ def _suppress(center_km: NDArray, sigma_km: NDArray, order: NDArray) -> list[int
 def _prescreen(config: FitConfig, sigma_km: NDArray) -> NDArray:
     """Candidate significance worth a refit: a fraction of the threshold at that width."""
     if config.false_peaks_per_10000km is not None:
-        limits = [config.significance_limit(float(s)) for s in np.ravel(sigma_km)]
-        return PRESCREEN * np.reshape(limits, np.shape(sigma_km))
+        # One threshold per distinct width (the candidates' widths are the σ grid's).
+        widths, inverse = np.unique(np.ravel(sigma_km), return_inverse=True)
+        limits = np.array([config.significance_limit(float(s)) for s in widths], dtype=float)
+        return PRESCREEN * np.reshape(limits[inverse], np.shape(sigma_km))
     if config.significance_min is None:
         return np.full(sigma_km.shape, PRESCREEN_FLOOR)
     sigma_km = np.asarray(sigma_km, dtype=float)
@@ -1055,12 +1057,19 @@ def peak_components(peaks: pd.DataFrame, config: FitConfig) -> _Components:
     """Components (:func:`is_component`) of a peak table: centres, widths σ (km), areas A."""
     if not len(peaks):
         return _no_components()
+    amplitude = peaks["amplitude"].to_numpy(float)
     ok = np.array(
         [
-            np.isfinite(r.amplitude)
-            and r.amplitude > config.amplitude_min
-            and is_component(bool(r.passed), r.significance, r.sigma_km, config)
-            for r in peaks.itertuples()
+            np.isfinite(a)
+            and a > config.amplitude_min
+            and is_component(bool(p), float(g), float(w), config)
+            for a, p, g, w in zip(
+                amplitude,
+                peaks["passed"].to_numpy(),
+                peaks["significance"].to_numpy(float),
+                peaks["sigma_km"].to_numpy(float),
+                strict=True,
+            )
         ],
         dtype=bool,
     )
