@@ -194,6 +194,8 @@ PEAK_SOURCE_COLUMNS = (
     "psurf",
     "tcwv",
 )
+#: Refits a Track remembers (:func:`_refit`); the memory is emptied when full.
+REFIT_MEMORY = 5_000
 #: Half-span around the centre for its position (mean of the soundings there), km.
 POSITION_SPAN_KM = 1.5
 #: Rounds of settling (every peak refitted at its own centre, see ``_settle``), and
@@ -415,6 +417,8 @@ class Track:
     noise: NoiseModel | None = None
     diagnostics: NDArray | None = None
     key: tuple | None = None
+    #: Refits already done on this orbit (:func:`_refit`), by their exact inputs.
+    refits: dict = field(default_factory=dict, compare=False, repr=False)
 
     def along_track(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The soundings sorted by ``distance_km`` (positions and meteorology of the peaks).
@@ -1111,8 +1115,35 @@ def _refit(
     :func:`fit_at` all fit here. The ``neighbours``' enhancement (components
     apart from this one, see :func:`_apart`) is subtracted from the data first,
     each counted as 3 fitted parameters in the reduced χ²; the correlated error
-    follows ``track.error_km``.
+    follows ``track.error_km``. A refit with exactly the inputs of an earlier one on
+    this Track is that one's result (the fit is deterministic; backfitting and
+    settling ask for some again, the explorer for every slider position it met);
+    at most :data:`REFIT_MEMORY` are kept. Results are shared: never change them.
     """
+    key = (
+        float(center),
+        float(sigma),
+        config,
+        None if neighbours is None else tuple(np.asarray(a, float).tobytes() for a in neighbours),
+    )
+    known = track.refits.get(key)
+    if known is not None:
+        return known
+    if len(track.refits) >= REFIT_MEMORY:
+        track.refits.clear()
+    fit = _fit_window_of(track, center, sigma, config, neighbours)
+    track.refits[key] = fit
+    return fit
+
+
+def _fit_window_of(
+    track: Track,
+    center: float,
+    sigma: float,
+    config: FitConfig,
+    neighbours: _Components | None,
+) -> FitResult:
+    """:func:`fit_window` on the window of a :func:`_refit`, the neighbours subtracted."""
     window = window_slice(track.x, center, config.half_width_km)
     xs, ys = track.x[window], track.xco2[window]
     n_other = 0
