@@ -39,12 +39,18 @@ MAX_CORRELATED_ERROR_PPM = 10.0
 MAX_HALF_WIDTH_KM = 10_000.0
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints(cls)``, cached: every FitConfig checks its fields with it."""
+    return typing.get_type_hints(cls)
+
+
 def field_kind(cls: type, name: str) -> tuple[type, bool]:
     """(base type, optional?) of the field ``name`` of the dataclass ``cls``.
 
     ``float | None`` gives ``(float, True)``; ``int`` gives ``(int, False)``.
     """
-    hint = typing.get_type_hints(cls)[name]
+    hint = _type_hints(cls)[name]
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     optional = type(None) in typing.get_args(hint)
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:

@@ -114,6 +114,7 @@ position and emission columns are NaN.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Sequence
@@ -177,6 +178,24 @@ COMPONENT_FRACTION = 1.0
 RESIDUAL_PASSES = 2
 #: A candidate of such a search is new when its margin grew by this factor.
 RESIDUAL_GAIN = 1.2
+#: The :class:`~oco2explore.config.FitConfig` fields :func:`prepare_orbit` reads: a prepared
+#: orbit (:class:`Track`) serves every configuration with the same values of these.
+PREPARATION_FIELDS = ("wind_aligned", "noise_estimated", "artefact_check")
+#: Sounding columns the peak table is made from (:func:`_peak_columns`, emissions).
+PEAK_SOURCE_COLUMNS = (
+    "distance_km",
+    "orbit",
+    "sounding_id",
+    "time",
+    "latitude",
+    "longitude",
+    "windspeed_u_met",
+    "windspeed_v_met",
+    "psurf",
+    "tcwv",
+)
+#: Refits a Track remembers (:func:`_refit`); the memory is emptied when full.
+REFIT_MEMORY = 5_000
 #: Half-span around the centre for its position (mean of the soundings there), km.
 POSITION_SPAN_KM = 1.5
 #: Rounds of settling (every peak refitted at its own centre, see ``_settle``), and
@@ -188,18 +207,47 @@ SETTLE_TOLERANCE_KM = 0.01
 SETTLE_TOLERANCE = 1e-3
 
 
-def _correlate(data: NDArray, kernels: NDArray, pairs: list[tuple[int, int]]) -> NDArray:
+def _correlate(
+    fd: NDArray, fk: NDArray, pairs: list[tuple[int, int]], size: int, n: int, h: int
+) -> NDArray:
     """``out[p, k] = Σ_j data[i, j] · kernels[q, j − k + h]`` for each pair ``p = (i, q)``.
 
-    ``kernels`` hold odd-length windows centred on offset 0 (length ``2h + 1``).
+    From the spectra ``fd`` of the data rows and ``fk`` of the reversed kernels
+    (odd-length windows centred on offset 0, length ``2h + 1``), both ``rfft`` at
+    ``size`` ≥ ``n + 2h``; ``n`` data columns. The products are formed in place, one
+    broadcast multiplication per run of pairs with one data row and consecutive
+    kernels, and inverted in one batch.
     """
-    n = data.shape[1]
-    h = kernels.shape[1] // 2
-    size = fft.next_fast_len(n + 2 * h, real=True)
-    fd = fft.rfft(data, size, axis=1)
+    prod = np.empty((len(pairs), fd.shape[1]), dtype=np.result_type(fd, fk))
+    start = 0
+    for p in range(1, len(pairs) + 1):
+        i, q = pairs[start]
+        if p < len(pairs) and pairs[p] == (i, q + p - start):
+            continue  # the run goes on
+        np.multiply(fd[i], fk[q : q + p - start], out=prod[start:p])
+        start = p
+    return fft.irfft(prod, size, axis=1)[:, h : h + n]
+
+
+@functools.lru_cache(maxsize=8)
+def _kernel_spectra(
+    h: int, sigma_min_km: float, sigma_max_km: float, size: int
+) -> tuple[NDArray, NDArray]:
+    """The σ grid and the spectra of the candidate search's reversed kernels, cached.
+
+    Kernels over the offsets ``τ = −h..h`` bins: box, ``τ``, ``τ²``, then ``φσ``,
+    ``τφσ``, ``φσ²`` for each of the :data:`N_SIGMA` widths (log-spaced between the
+    bounds); ``rfft`` of each reversed at ``size``. An orbit's candidate searches (one
+    per residual pass) share them. Read-only arrays.
+    """
+    tau = np.arange(-h, h + 1) * BIN_KM
+    sigmas = np.geomspace(sigma_min_km, sigma_max_km, N_SIGMA)
+    phi = gaussian(tau[None, :], 1.0, sigmas[:, None])
+    kernels = np.vstack([np.ones_like(tau), tau, tau * tau, phi, tau * phi, phi * phi])
     fk = fft.rfft(kernels[:, ::-1], size, axis=1)
-    i, q = np.array(pairs).T
-    return fft.irfft(fd[i] * fk[q], size, axis=1)[:, h : h + n]
+    sigmas.setflags(write=False)
+    fk.setflags(write=False)
+    return sigmas, fk
 
 
 def candidate_significance(
@@ -239,10 +287,9 @@ def candidate_significance(
             np.bincount(idx, w2 * y * y, n_bins),
         ]
     )
-    tau = np.arange(-h, h + 1) * BIN_KM
-    sigmas = np.geomspace(config.sigma_min_km, config.sigma_max_km, N_SIGMA)
-    phi = gaussian(tau[None, :], 1.0, sigmas[:, None])
-    kernels = np.vstack([np.ones_like(tau), tau, tau * tau, phi, tau * phi, phi * phi])
+    size = fft.next_fast_len(n_bins + 2 * h, real=True)
+    sigmas, fk = _kernel_spectra(h, config.sigma_min_km, config.sigma_max_km, size)
+    fd = fft.rfft(data, size, axis=1)
     # Pairs (data row, kernel row): 0 counts, 1 w², 2 w²y, 3 w²y².
     base = [(0, 0), (1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (3, 0)]
     k_phi, k_tphi, k_phi2 = 3, 3 + N_SIGMA, 3 + 2 * N_SIGMA
@@ -251,7 +298,7 @@ def candidate_significance(
     gauss += [(1, k_phi2 + j) for j in range(N_SIGMA)]
     gauss += [(2, k_phi + j) for j in range(N_SIGMA)]
     occupied = np.flatnonzero(data[0] > 0)
-    sums = _correlate(data, kernels, base + gauss)[:, occupied]
+    sums = _correlate(fd, fk, base + gauss, size, n_bins, h)[:, occupied]
     n, s0, s1, s2, y0, y1, yy = sums[:7]
     g0, g1, gg, gy = sums[7:].reshape(4, N_SIGMA, -1)
     n = np.rint(n)
@@ -312,8 +359,10 @@ def _suppress(center_km: NDArray, sigma_km: NDArray, order: NDArray) -> list[int
 def _prescreen(config: FitConfig, sigma_km: NDArray) -> NDArray:
     """Candidate significance worth a refit: a fraction of the threshold at that width."""
     if config.false_peaks_per_10000km is not None:
-        limits = [config.significance_limit(float(s)) for s in np.ravel(sigma_km)]
-        return PRESCREEN * np.reshape(limits, np.shape(sigma_km))
+        # One threshold per distinct width (the candidates' widths are the σ grid's).
+        widths, inverse = np.unique(np.ravel(sigma_km), return_inverse=True)
+        limits = np.array([config.significance_limit(float(s)) for s in widths], dtype=float)
+        return PRESCREEN * np.reshape(limits[inverse], np.shape(sigma_km))
     if config.significance_min is None:
         return np.full(sigma_km.shape, PRESCREEN_FLOOR)
     sigma_km = np.asarray(sigma_km, dtype=float)
@@ -354,6 +403,8 @@ class Track:
     diagnostics : ndarray or None
         Retrieval diagnostics per sounding, shape (n, k) (:data:`ARTEFACT_COLUMNS`
         present in the table), for ``config.artefact_check``; else None.
+    key : tuple or None
+        :func:`preparation_key` of the configuration it was prepared with (None: unknown).
     """
 
     soundings: pd.DataFrame
@@ -365,12 +416,27 @@ class Track:
     wind_aligned: bool
     noise: NoiseModel | None = None
     diagnostics: NDArray | None = None
+    key: tuple | None = None
+    #: Refits already done on this orbit (:func:`_refit`), by their exact inputs.
+    refits: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def along_track(self) -> pd.DataFrame:
-        """The soundings sorted by ``distance_km`` (positions and meteorology of the peaks)."""
+    def along_track(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The soundings sorted by ``distance_km`` (positions and meteorology of the peaks).
+
+        Only ``columns`` (those present) when given, else every column.
+        """
+        table = self.soundings
+        if columns is not None:
+            table = table[[c for c in table.columns if c in set(columns)]]
         if not self.wind_aligned:
-            return self.soundings
-        return self.soundings.sort_values("distance_km", kind="stable").reset_index(drop=True)
+            return table
+        order = np.argsort(self.error_km, kind="stable")
+        return table.iloc[order].reset_index(drop=True)
+
+
+def preparation_key(config: FitConfig) -> tuple:
+    """The values of :data:`PREPARATION_FIELDS` in ``config``: equal keys, equal :class:`Track`."""
+    return tuple(getattr(config, name) for name in PREPARATION_FIELDS)
 
 
 def prepare_orbit(
@@ -393,16 +459,18 @@ def prepare_orbit(
         unc = orb["xco2_uncertainty"].to_numpy(float)
         keep &= np.isfinite(unc) & (unc > 0)
         weight = 1.0 / np.where(keep, unc, 1.0)
-    orb = orb[keep]
-    order = np.argsort(orb["distance_km"].to_numpy(float), kind="stable")
-    orb = orb.iloc[order].reset_index(drop=True)
-    weight = weight[keep][order]
-    x = orb["distance_km"].to_numpy(float)
-    wind_aligned = config.wind_aligned and set(WIND_COLUMNS) <= set(orb.columns) and len(orb) > 0
+    # One take of the whole table: the usable rows in the order of the fit coordinate.
+    rows = np.flatnonzero(keep)
+    order = np.argsort(orb["distance_km"].to_numpy(float)[rows], kind="stable")
+    rows = rows[order]
+    weight = weight[rows]
+    x = orb["distance_km"].to_numpy(float)[rows]
+    wind_aligned = config.wind_aligned and set(WIND_COLUMNS) <= set(orb.columns) and len(rows) > 0
     if wind_aligned:
-        x = wind_aligned_km(orb)
+        x = wind_aligned_km(orb[["distance_km", *WIND_COLUMNS]].iloc[rows].reset_index(drop=True))
         along = np.argsort(x, kind="stable")
-        orb, x, weight = orb.iloc[along].reset_index(drop=True), x[along], weight[along]
+        rows, x, weight = rows[along], x[along], weight[along]
+    orb = orb.iloc[rows].reset_index(drop=True)
     xco2 = orb["xco2"].to_numpy(float)
     uncertainty = 1.0 / weight if "xco2_uncertainty" in orb else None
     error_km = orb["distance_km"].to_numpy(float)
@@ -427,7 +495,26 @@ def prepare_orbit(
         wind_aligned=bool(wind_aligned),
         noise=noise,
         diagnostics=diagnostics,
+        key=preparation_key(config),
     )
+
+
+def _prepared(orbit: pd.DataFrame | Track, config: FitConfig) -> Track:
+    """``orbit`` prepared for ``config`` (:func:`prepare_orbit`), or the Track given.
+
+    Raises
+    ------
+    ValueError
+        A Track prepared with other values of :data:`PREPARATION_FIELDS`.
+    """
+    if not isinstance(orbit, Track):
+        return prepare_orbit(orbit, config)
+    if orbit.key is not None and orbit.key != preparation_key(config):
+        raise ValueError(
+            f"orbit prepared with {dict(zip(PREPARATION_FIELDS, orbit.key, strict=True))}, "
+            f"fitted with {dict(zip(PREPARATION_FIELDS, preparation_key(config), strict=True))}"
+        )
+    return orbit
 
 
 def _artefact_columns(orb: pd.DataFrame) -> list[NDArray]:
@@ -443,18 +530,19 @@ def _artefact_columns(orb: pd.DataFrame) -> list[NDArray]:
 
 
 def scan_orbit(
-    soundings: pd.DataFrame,
+    soundings: pd.DataFrame | Track,
     config: FitConfig = FitConfig(),  # noqa: B008
 ) -> pd.DataFrame:
     """Peaks of one orbit (CONTRACT §2 peak table, passed and rejected refits).
 
     Parameters
     ----------
-    soundings : DataFrame
+    soundings : DataFrame or Track
         Soundings of one orbit with at least ``distance_km`` (km) and ``xco2``
         (ppm); ``xco2_uncertainty`` (ppm) weights the fits when present;
         ``orbit``, ``sounding_id``, ``time``, positions, wind, ``psurf`` and
-        ``tcwv`` fill the other columns when present.
+        ``tcwv`` fill the other columns when present. Or the orbit already
+        prepared by :func:`prepare_orbit` for this ``config`` (the same result).
     config : FitConfig
         Bounds and thresholds; ``config.wind_aligned`` fits along
         :func:`wind_aligned_km` instead of ``distance_km`` (needs positions and
@@ -465,14 +553,25 @@ def scan_orbit(
     DataFrame
         One row per refitted local enhancement, ordered by ``distance_km``. Each
         row is :func:`fit_at` at its own centre with the other rows as neighbours.
+
+    Raises
+    ------
+    ValueError
+        A Track prepared for another configuration (:func:`preparation_key`).
     """
-    track = prepare_orbit(soundings, config)
+    columns = _scan_columns(soundings, config)
+    return empty_peaks() if columns is None else _peak_table([columns])
+
+
+def _scan_columns(soundings: pd.DataFrame | Track, config: FitConfig) -> dict[str, NDArray] | None:
+    """The peak-table columns of one orbit (:func:`scan_orbit`), None without peaks."""
+    track = _prepared(soundings, config)
     if track.x.size < MIN_POINTS:
-        return empty_peaks()
+        return None
     fits = _settle(track, [f for f in _search(track, config) if _found(f)], config)
     if not fits:
-        return empty_peaks()
-    return _peak_rows(track.along_track(), fits, config)
+        return None
+    return _peak_columns(track.along_track(PEAK_SOURCE_COLUMNS), fits, config)
 
 
 def _search(track: Track, config: FitConfig) -> list[FitResult]:
@@ -678,7 +777,8 @@ def fit_at(
     ----------
     orbit : DataFrame or Track
         Soundings of one orbit (as for :func:`scan_orbit`), or the orbit already
-        prepared by :func:`prepare_orbit` with the same ``config.wind_aligned``.
+        prepared by :func:`prepare_orbit` for this ``config`` (the same
+        :func:`preparation_key`; another raises ValueError).
     centre_km : float
         Window centre in the fit coordinate, km (a peak's ``distance_km``).
     config : FitConfig
@@ -693,7 +793,7 @@ def fit_at(
     WindowFit
         The fit, the window's soundings and the neighbours subtracted.
     """
-    track = orbit if isinstance(orbit, Track) else prepare_orbit(orbit, config)
+    track = _prepared(orbit, config)
     centre_km = float(centre_km)
     comps, sigma_km = None, None
     if peaks is not None and len(peaks):
@@ -961,12 +1061,19 @@ def peak_components(peaks: pd.DataFrame, config: FitConfig) -> _Components:
     """Components (:func:`is_component`) of a peak table: centres, widths σ (km), areas A."""
     if not len(peaks):
         return _no_components()
+    amplitude = peaks["amplitude"].to_numpy(float)
     ok = np.array(
         [
-            np.isfinite(r.amplitude)
-            and r.amplitude > config.amplitude_min
-            and is_component(bool(r.passed), r.significance, r.sigma_km, config)
-            for r in peaks.itertuples()
+            np.isfinite(a)
+            and a > config.amplitude_min
+            and is_component(bool(p), float(g), float(w), config)
+            for a, p, g, w in zip(
+                amplitude,
+                peaks["passed"].to_numpy(),
+                peaks["significance"].to_numpy(float),
+                peaks["sigma_km"].to_numpy(float),
+                strict=True,
+            )
         ],
         dtype=bool,
     )
@@ -1008,8 +1115,35 @@ def _refit(
     :func:`fit_at` all fit here. The ``neighbours``' enhancement (components
     apart from this one, see :func:`_apart`) is subtracted from the data first,
     each counted as 3 fitted parameters in the reduced χ²; the correlated error
-    follows ``track.error_km``.
+    follows ``track.error_km``. A refit with exactly the inputs of an earlier one on
+    this Track is that one's result (the fit is deterministic; backfitting and
+    settling ask for some again, the explorer for every slider position it met);
+    at most :data:`REFIT_MEMORY` are kept. Results are shared: never change them.
     """
+    key = (
+        float(center),
+        float(sigma),
+        config,
+        None if neighbours is None else tuple(np.asarray(a, float).tobytes() for a in neighbours),
+    )
+    known = track.refits.get(key)
+    if known is not None:
+        return known
+    if len(track.refits) >= REFIT_MEMORY:
+        track.refits.clear()
+    fit = _fit_window_of(track, center, sigma, config, neighbours)
+    track.refits[key] = fit
+    return fit
+
+
+def _fit_window_of(
+    track: Track,
+    center: float,
+    sigma: float,
+    config: FitConfig,
+    neighbours: _Components | None,
+) -> FitResult:
+    """:func:`fit_window` on the window of a :func:`_refit`, the neighbours subtracted."""
     window = window_slice(track.x, center, config.half_width_km)
     xs, ys = track.x[window], track.xco2[window]
     n_other = 0
@@ -1093,25 +1227,35 @@ def _same_components(a: _Components, b: _Components) -> bool:
     )
 
 
-def _peak_rows(orb: pd.DataFrame, fits: list[FitResult], config: FitConfig) -> pd.DataFrame:
-    """Peak-table rows for the refits of one orbit."""
+def _peak_columns(
+    orb: pd.DataFrame, fits: list[FitResult], config: FitConfig
+) -> dict[str, NDArray]:
+    """The peak-table columns (untyped arrays) for the refits of one orbit.
+
+    ``orb``: the orbit's soundings sorted by ``distance_km``.
+    """
     x = orb["distance_km"].to_numpy(float)
     center = np.array([f.center_km for f in fits])
     nearest = nearest_index(x, center)
-    rows = pd.DataFrame([{k: getattr(f, k) for k in _FIT_FIELDS} for f in fits])
-    rows["distance_km"] = center
+    cols: dict[str, NDArray] = {}
+    for k in _FIT_FIELDS:
+        values = [getattr(f, k) for f in fits]
+        cols[k] = np.array(values, dtype=object if isinstance(values[0], str) else None)
+    cols["distance_km"] = center
     orbit = orb["orbit"].to_numpy()[nearest] if "orbit" in orb else np.zeros(len(fits), int)
-    rows["orbit"] = orbit.astype(np.int32)
+    cols["orbit"] = orbit.astype(np.int32)
     if "sounding_id" in orb:
         sid = orb["sounding_id"].to_numpy(np.int64)[nearest]
     else:
         sid = nearest.astype(np.int64)
-    rows["sounding_id"] = sid
-    rows["peak_id"] = [f"{o}-{s}" for o, s in zip(rows["orbit"], sid, strict=True)]
+    cols["sounding_id"] = sid
+    cols["peak_id"] = np.array(
+        [f"{o}-{s}" for o, s in zip(cols["orbit"], sid, strict=True)], dtype=object
+    )
     if "time" in orb:
-        rows["time"] = orb["time"].iloc[nearest].to_numpy()
+        cols["time"] = orb["time"].iloc[nearest].to_numpy()
     else:
-        rows["time"] = pd.NaT
+        cols["time"] = np.full(len(fits), np.datetime64("NaT"), dtype="datetime64[ns]")
     if {"latitude", "longitude"} <= set(orb.columns):
         lat, lon, _ = mean_position(
             x,
@@ -1125,12 +1269,19 @@ def _peak_rows(orb: pd.DataFrame, fits: list[FitResult], config: FitConfig) -> p
         lon[bad] = orb["longitude"].to_numpy(float)[nearest[bad]]
     else:
         lat = lon = np.full(len(fits), np.nan)
-    rows["latitude"], rows["longitude"] = lat, lon
+    cols["latitude"], cols["longitude"] = lat, lon
     em = emissions_at(
-        orb, center, rows["amplitude"], rows["amplitude_err"], config.wind_uncertainty_m_per_s
+        orb, center, cols["amplitude"], cols["amplitude_err"], config.wind_uncertainty_m_per_s
     )
-    rows = pd.concat([rows, em], axis=1)
-    return _typed(rows)
+    for name in em.columns:
+        cols.setdefault(name, em[name].to_numpy())
+    return cols
+
+
+def _peak_table(parts: Sequence[dict[str, NDArray]]) -> pd.DataFrame:
+    """One typed peak table (:func:`_typed`) from the columns of one or more orbits."""
+    names = list(parts[0])
+    return _typed(pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in names}))
 
 
 #: Peak-table columns that come straight from a :class:`FitResult` (CONTRACT order).
@@ -1206,12 +1357,12 @@ def detect(
         df = add_distance_km(df)
     groups = df.groupby("orbit", sort=True)
     parts = [
-        scan_orbit(orbit_df, config)
+        _scan_columns(orbit_df, config)
         for _, orbit_df in tqdm(groups, total=groups.ngroups, desc="orbits", disable=not progress)
     ]
-    parts = [p for p in parts if len(p)]
+    parts = [p for p in parts if p is not None]
     if not parts:
         return empty_peaks()
-    peaks = pd.concat(parts, ignore_index=True)
+    peaks = _peak_table(parts)  # built once for every orbit
     log.info("%d orbits: %d peaks, %d passed", groups.ngroups, len(peaks), peaks["passed"].sum())
     return peaks

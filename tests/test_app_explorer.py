@@ -7,12 +7,15 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import HIGHVELD_PLANTS
 
 from oco2explore.app import Explorer
 from oco2explore.app.explorer import READY_ENV
+from oco2explore.config import FitConfig
 from oco2explore.geo import haversine_km
+from oco2explore.scan import fit_at, scan_orbit
 
 
 def _data_url(html: str, fmt: str) -> bytes:
@@ -105,6 +108,36 @@ def test_parameter_changes_rescan_the_orbit_and_redraw_only_changed_peaks(explor
     orbit.controls.values["significance_min"].value = 300.0
     assert drawn and not orbit.peaks["passed"].any()
     assert all(label.startswith("✘") for label, _ in orbit.peak_select.options)
+
+
+def test_after_a_preset_the_window_fit_is_the_scans_on_the_orbit_prepared_for_it(explorer):
+    orbit = explorer.orbit
+    # The explorer opens on the defaults (v2: estimated noise model, artefact check);
+    # detector v1 needs neither: a new preparation.
+    orbit.controls.preset_v1.click()
+    config = orbit.controls.config
+    assert config == FitConfig.preset("v1")
+    fresh = fit_at(orbit.soundings, orbit.centre_km, config, orbit.peaks).fit
+    assert orbit.fit.significance == pytest.approx(fresh.significance, rel=1e-9)
+    assert orbit.fit.delta_ppm == pytest.approx(fresh.delta_ppm, rel=1e-9)
+    peaks = scan_orbit(orbit.soundings, config)
+    pd.testing.assert_frame_equal(orbit.peaks, peaks)
+    assert peaks["passed"].any()
+    for peak in peaks.itertuples():
+        # At each peak: the window fit on the orbit prepared afresh, and at a passed peak
+        # the scan's row (a rejected one at the orbit's edge settles only to ~0.2 %).
+        orbit.jump_to_peak(peak.peak_id)
+        fresh = fit_at(orbit.soundings, peak.distance_km, config, peaks).fit
+        assert orbit.fit.significance == pytest.approx(fresh.significance, rel=1e-9)
+        if peak.passed:
+            assert orbit.fit.passed
+            assert orbit.fit.significance == pytest.approx(peak.significance, rel=1e-9)
+            assert orbit.fit.delta_ppm == pytest.approx(peak.delta_ppm, rel=1e-9)
+    # Back to the defaults: the orbit is prepared again with the noise model.
+    orbit.controls.reset.click()
+    config = orbit.controls.config
+    fresh = fit_at(orbit.soundings, orbit.centre_km, config, orbit.peaks).fit
+    assert orbit.fit.significance == pytest.approx(fresh.significance, rel=1e-9)
 
 
 def test_choosing_a_source_rings_it_on_the_map(explorer):

@@ -16,6 +16,7 @@ from oco2explore.scan import (
     empty_peaks,
     fit_at,
     peak_components,
+    preparation_key,
     prepare_orbit,
     scan_orbit,
     wind_aligned_km,
@@ -324,6 +325,23 @@ def test_the_window_fit_subtracts_the_other_peaks_only():
     assert drawn == pytest.approx(gaussian(grid - 130.0, 40.0, 4.0))
     weak = peaks.assign(significance=[500.0, 10.0, 400.0])
     assert peak_components(weak, config)[0].tolist() == [100.0, 400.0]
+
+
+def test_a_prepared_orbit_serves_only_configurations_with_its_preparation():
+    rng = np.random.default_rng(3)
+    x = np.sort(rng.uniform(0.0, 600.0, 1500))
+    xco2 = 400.0 + gaussian(x - 300.0, 60.0, 4.0) + rng.normal(0.0, 0.5, x.size)
+    orbit = orbit_table(x, xco2)
+    v1, v2 = FitConfig.preset("v1"), FitConfig.preset("v2")
+    track = prepare_orbit(orbit, v1)
+    assert track.key == preparation_key(v1) != preparation_key(v2)
+    # Same preparation (other thresholds): the Track gives the table of the soundings.
+    other = v1.replace(significance_min=40.0, half_width_km=80.0)
+    pd.testing.assert_frame_equal(scan_orbit(track, other), scan_orbit(orbit, other))
+    with pytest.raises(ValueError, match="noise_estimated"):
+        scan_orbit(track, v2)
+    with pytest.raises(ValueError, match="prepared with"):
+        fit_at(track, 300.0, v2)
 
 
 def test_backfitting_keeps_a_fit_whose_window_data_did_not_change():

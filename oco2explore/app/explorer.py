@@ -30,7 +30,15 @@ from ..geo import haversine_km
 from ..inventory import load_inventories
 from ..lite import lite_file_day
 from ..match import SourceIndex, nearest_sources
-from ..scan import Track, WindowFit, fit_at, peak_components, prepare_orbit, scan_orbit
+from ..scan import (
+    Track,
+    WindowFit,
+    fit_at,
+    peak_components,
+    preparation_key,
+    prepare_orbit,
+    scan_orbit,
+)
 from ..track import nearest_index, window_slice
 from .controls import Controls
 from .data import DataRoot
@@ -180,7 +188,6 @@ class OrbitView:
         self.candidates = pd.DataFrame()
         self.truth = pd.DataFrame()
         self._track: Track | None = None
-        self._track_wind_aligned = False
         self._busy = False
 
         self.file_select = W.Dropdown(
@@ -445,7 +452,9 @@ class OrbitView:
         and the peak list are left alone when the peaks they show did not change.
         """
         config = self.controls.config
-        self.peaks = scan_orbit(self.soundings, config) if len(self.soundings) else pd.DataFrame()
+        self.peaks = (
+            scan_orbit(self._prepared(config), config) if len(self.soundings) else pd.DataFrame()
+        )
         options = []
         for _, p in self.peaks.sort_values("distance_km").iterrows():
             mark = "✔" if p["passed"] else "✘"
@@ -503,10 +512,14 @@ class OrbitView:
     # --- the live fit --------------------------------------------------------------------------
 
     def _prepared(self, config: FitConfig) -> Track:
-        """The orbit prepared for fitting (as the scan prepares it), kept while it holds."""
-        if self._track is None or self._track_wind_aligned != config.wind_aligned:
+        """The orbit prepared for fitting (as the scan prepares it), kept while it holds.
+
+        It is prepared again when a field the preparation reads changes
+        (:func:`oco2explore.scan.preparation_key`: the coordinate, the estimated noise
+        model, the diagnostics of the artefact check).
+        """
+        if self._track is None or self._track.key != preparation_key(config):
             self._track = prepare_orbit(self.soundings, config)
-            self._track_wind_aligned = config.wind_aligned
         return self._track
 
     def refit(self) -> None:
