@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oco2explore import geo
+from oco2explore import geo, scan
 from oco2explore.config import FitConfig
 from oco2explore.emission import cross_sectional_flux, wind_perpendicular
 from oco2explore.fit import fit_window, gaussian
@@ -342,6 +342,24 @@ def test_a_prepared_orbit_serves_only_configurations_with_its_preparation():
         scan_orbit(track, v2)
     with pytest.raises(ValueError, match="prepared with"):
         fit_at(track, 300.0, v2)
+
+
+def test_a_track_remembers_its_refits_and_gives_the_same_results(monkeypatch):
+    rng = np.random.default_rng(4)
+    x = np.sort(rng.uniform(0.0, 600.0, 1500))
+    orbit = orbit_table(x, 400.0 + gaussian(x - 300.0, 60.0, 4.0) + rng.normal(0.0, 0.5, x.size))
+    config = FitConfig()
+    track = prepare_orbit(orbit, config)
+    first = fit_at(track, 300.0, config)
+    assert track.refits and fit_at(track, 300.0, config).fit is first.fit
+    fresh = fit_at(prepare_orbit(orbit, config), 300.0, config)
+    assert fresh.fit.to_dict() == first.fit.to_dict()
+    # Another configuration is another refit; a full memory is emptied.
+    wider = fit_at(track, 300.0, config.replace(half_width_km=120.0))
+    assert wider.fit is not first.fit
+    monkeypatch.setattr(scan, "REFIT_MEMORY", len(track.refits))
+    fit_at(track, 250.0, config)
+    assert track.refits and all(key[0] != 300.0 for key in track.refits)
 
 
 def test_backfitting_keeps_a_fit_whose_window_data_did_not_change():
