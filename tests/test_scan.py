@@ -355,7 +355,7 @@ def test_a_track_remembers_its_refits_and_gives_the_same_results(monkeypatch):
     fresh = fit_at(prepare_orbit(orbit, config), 300.0, config)
     assert fresh.fit.to_dict() == first.fit.to_dict()
     # Another configuration is another refit; a full memory is emptied.
-    wider = fit_at(track, 300.0, config.replace(half_width_km=120.0))
+    wider = fit_at(track, 300.0, config.replace(half_width_km=config.half_width_km + 20.0))
     assert wider.fit is not first.fit
     monkeypatch.setattr(scan, "REFIT_MEMORY", len(track.refits))
     fit_at(track, 250.0, config)
