@@ -843,12 +843,12 @@ def learn_tracks(
     data = LabelledTracks()
     for k, track in enumerate(tracks):
         path = Path(track)
-        soundings = read_soundings(path, quality=config.quality)
-        if labels == "truth":
+        if labels == "truth":  # the truth first: a missing one fails before any work
             truth = _read_truth(path)
             label = lambda p, t=truth: truth_labels(p, t)  # noqa: E731
         else:
             label = lambda p: inventory_labels(p, sources)  # noqa: E731
+        soundings = read_soundings(path, quality=config.quality)
         data.add(str(path), soundings, config, label, group_offset=k * 10**7)
     card = {
         "data": {

@@ -110,21 +110,22 @@ def test_inventory_labels():
             "inventory": ["test"],
         }
     )
-    # Wind towards the north: 0.1° north lies downwind, 0.1° south upwind, 10° north far.
+    # Wind towards the north: 0.1° north lies downwind of the plant, 0.1° south upwind of
+    # it (the plant is downwind of the peak), 10° north beyond reach, north-east off the axis.
     peaks = pd.DataFrame(
         {
-            "latitude": [0.1, -0.1, 10.0],
-            "longitude": [0.0, 0.0, 0.0],
-            "windspeed_u": [0.0] * 3,
-            "windspeed_v": [3.0] * 3,
-            "wind_perp": [3.0] * 3,
-            "sigma_km": [3.0] * 3,
-            "delta_ppm": [2.0] * 3,
+            "latitude": [0.1, -0.1, 10.0, 0.07],
+            "longitude": [0.0, 0.0, 0.0, 0.07],
+            "windspeed_u": [0.0] * 4,
+            "windspeed_v": [3.0] * 4,
+            "wind_perp": [3.0] * 4,
+            "sigma_km": [3.0] * 4,
+            "delta_ppm": [2.0] * 4,
         }
     )
     labels = learn.inventory_labels(peaks, sources)
-    assert labels[0] == 1.0 and labels[2] == 0.0
-    assert np.isnan(labels[1])  # a large source in reach but not upwind: ambiguous
+    np.testing.assert_array_equal(labels[:3], [1.0, 0.0, 0.0])
+    assert np.isnan(labels[3])  # a large source in reach, 45° off the wind: ambiguous
 
 
 def test_train_is_seeded_and_calibrated(regional, tiny):
