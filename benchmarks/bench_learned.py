@@ -157,7 +157,9 @@ def pr_svg(curves: dict[str, tuple[np.ndarray, np.ndarray, tuple[float, float]]]
         parts.append(f'<text x="{x - 6}" y="{y + 4}" text-anchor="end">{v:g}</text>')
     for k, (name, (prec, rec, point)) in enumerate(curves.items()):
         c = colours[k % len(colours)]
-        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in (xy(r, p) for r, p in zip(rec, prec)))
+        pts = " ".join(
+            f"{a:.1f},{b:.1f}" for a, b in (xy(r, p) for r, p in zip(rec, prec, strict=True))
+        )
         parts.append(f'<polyline points="{pts}" fill="none" stroke="{c}" stroke-width="1.5"/>')
         px, py = xy(point[1], point[0])
         parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{c}"/>')
@@ -188,12 +190,13 @@ def label_comparison(
     X = pd.concat(feats, ignore_index=True)
     g = np.concatenate(groups)
     yt, yi = np.concatenate(y_truth), np.concatenate(y_inv)
+    both = np.isfinite(yi) & np.isfinite(yt)
     lines = [
         f"training set: {days} regional + 2 whole days per noise model (seeds "
         f"{TRAIN_SEEDS}, from {TRAIN_START}), {len(X)} candidates",
         f"  inventory labels: {int(np.nansum(yi))} positive, {int((yi == 0).sum())} negative, "
         f"{int(np.isnan(yi).sum())} unlabelled; agreement with truth where both label: "
-        f"{np.mean(yi[np.isfinite(yi) & np.isfinite(yt)] == yt[np.isfinite(yi) & np.isfinite(yt)]):.2f}",
+        f"{np.mean(yi[both] == yt[both]):.2f}",
         f"  truth labels:     {int(np.nansum(yt))} positive, {int((yt == 0).sum())} negative, "
         f"{int(np.isnan(yt).sum())} unlabelled",
         f"{'labels':<12}{'noise':<12}{'recall':>8}{'prec':>8}{'false/1e4km':>13}{'thr':>7}",
@@ -242,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     scorer = learn.load(args.model)
     print(
         f"model {scorer.card['file']} (sha256 {scorer.card['sha256']}), threshold "
-        f"{scorer.threshold:.3f}, trained on: {scorer.card['data'].get('source', scorer.card['data'])}"
+        f"{scorer.threshold:.3f}, trained on: {scorer.card['data'].get('source')}"
     )
     held, results = [], []
     print(
