@@ -23,7 +23,7 @@ import contextlib
 import functools
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,17 +94,24 @@ def crossing(peaks: pd.DataFrame, day: str, where: tuple[float, float]) -> pd.Se
 
 
 def evaluate(
-    config: FitConfig, real: Path = REAL, california: pd.DataFrame | None = None
+    config: FitConfig,
+    real: Path = REAL,
+    california: pd.DataFrame | None = None,
+    detector: Callable[[pd.DataFrame, FitConfig], pd.DataFrame] = detect,
 ) -> RealResult:
-    """Run ``config`` on every real pass (see the module docstring)."""
+    """Run ``detector`` with ``config`` on every real pass (see the module docstring).
+
+    ``detector`` is :func:`oco2explore.scan.detect` (the fit scan) or any function of the
+    same signature returning a peak table (``bench_learned.py``: the learned scorer).
+    """
     start = time.process_time()
-    highveld = detect(pd.read_csv(real / "oco2_orbit11522_20160831_highveld_peak.csv"), config)
+    highveld = detector(pd.read_csv(real / "oco2_orbit11522_20160831_highveld_peak.csv"), config)
     free = [
-        detect(pd.read_csv(real / f"oco2_orbit11522_20160831_segment_{s}km.csv"), config)
+        detector(pd.read_csv(real / f"oco2_orbit11522_20160831_segment_{s}km.csv"), config)
         for s in ("5700_6400", "6400_6700")
     ]
     ca = read_california(real) if california is None else california
-    peaks = detect(ca, config)
+    peaks = detector(ca, config)
     passed = peaks[peaks["passed"]]
     return RealResult(
         highveld=highveld[highveld["passed"]],

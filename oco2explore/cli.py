@@ -162,12 +162,46 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
     table_suffix(args.out)
     config = config_from_args(args)
-    soundings = read_soundings(args.soundings, quality=config.quality)
-    peaks = detect(soundings, config, progress=not args.quiet)
-    write_table(
-        peaks, args.out, metadata={"fit_config": config.to_dict(), "input": str(args.soundings)}
-    )
+    if args.model is not None and args.scorer != "learned":
+        raise InputError("--model needs --scorer learned")
+    meta: dict[str, Any] = {"fit_config": config.to_dict(), "input": str(args.soundings)}
+    if args.scorer == "learned":
+        from .learn import load, score, scorer_metadata
+
+        scorer = load(args.model)  # a bad model file fails before the input is read
+        soundings = read_soundings(args.soundings, quality=config.quality)
+        peaks = score(soundings, config, scorer)
+        meta.update(scorer_metadata(scorer))
+    else:
+        soundings = read_soundings(args.soundings, quality=config.quality)
+        peaks = detect(soundings, config, progress=not args.quiet)
+        meta["scorer"] = "fit"
+    write_table(peaks, args.out, metadata=meta)
     log.info("%d peaks (%d passed) -> %s", len(peaks), int(peaks["passed"].sum()), args.out)
+    return EXIT_OK
+
+
+def _cmd_learn(args: argparse.Namespace) -> int:
+    from .learn import learn_tracks, save
+
+    config = config_from_args(args)
+    scorer = learn_tracks(
+        args.tracks,
+        args.labels,
+        config,
+        inventories=args.inventory or ["coco2"],
+        seed=args.seed,
+    )
+    save(scorer, args.out)
+    card = scorer.card
+    log.info(
+        "%d positive, %d negative candidates (%d unlabelled dropped); threshold %.3f -> %s",
+        card["n_positive"],
+        card["n_negative"],
+        card["n_unlabelled_dropped"],
+        scorer.threshold,
+        args.out,
+    )
     return EXIT_OK
 
 
@@ -336,8 +370,41 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("detect", parents=[common], help="sounding table -> peak table")
     p.add_argument("soundings", type=Path, help="sounding table, Lite file or folder")
     p.add_argument("--out", type=Path, required=True, help="peak table (.parquet or .csv)")
+    p.add_argument(
+        "--scorer",
+        choices=["fit", "learned"],
+        default="fit",
+        help="decide 'passed' by the fit's thresholds (default) or by a learned scorer "
+        "(adds learned_probability, CONTRACT §6)",
+    )
+    p.add_argument(
+        "--model", type=Path, help="learned-scorer model file (default: the packaged model)"
+    )
     add_config_options(p)
     p.set_defaults(func=_cmd_detect)
+
+    p = sub.add_parser(
+        "learn", parents=[common], help="labelled tracks -> learned scorer (CONTRACT §6)"
+    )
+    p.add_argument(
+        "tracks",
+        nargs="+",
+        type=Path,
+        help="sounding inputs; with --labels truth, simulation folders holding truth.csv",
+    )
+    p.add_argument(
+        "--labels",
+        choices=["truth", "inventory"],
+        required=True,
+        help="simulated truth, or inventory sources upwind with the wind (real files)",
+    )
+    p.add_argument(
+        "--inventory", action="append", help="for --labels inventory: as for 'match' (coco2)"
+    )
+    p.add_argument("--out", type=Path, required=True, help="model file (.joblib; card beside)")
+    p.add_argument("--seed", type=_bounded_int(0), default=0, help="random seed (default 0)")
+    add_config_options(p)
+    p.set_defaults(func=_cmd_learn)
 
     p = sub.add_parser("match", parents=[common], help="peak table + inventory -> ranked sources")
     p.add_argument("peaks", type=Path, help="peak table (.parquet or .csv)")

@@ -123,6 +123,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from pandas.api.typing import DataFrameGroupBy
 from scipy import fft
 from scipy.ndimage import maximum_filter1d
 from tqdm.auto import tqdm
@@ -1315,6 +1316,35 @@ def empty_peaks() -> pd.DataFrame:
     return _typed(rows)
 
 
+def orbit_groups(
+    soundings: pd.DataFrame,
+    config: FitConfig = FitConfig(),  # noqa: B008
+) -> DataFrameGroupBy:
+    """The soundings :func:`detect` scans, grouped by orbit (sorted).
+
+    Rows with a non-zero ``xco2_quality_flag`` are dropped with ``config.quality ==
+    "good"``; a table without ``orbit`` is orbit 0; ``distance_km`` is computed when
+    absent.
+
+    Raises
+    ------
+    SchemaError
+        ``xco2`` is missing, or both ``distance_km`` and the positions are.
+    """
+    needed = ["xco2"] + ([] if "distance_km" in soundings else ["latitude", "longitude"])
+    missing = [c for c in needed if c not in soundings]
+    if missing:
+        raise SchemaError(f"missing column(s) {', '.join(missing)} in sounding table")
+    df = soundings
+    if config.quality == "good" and "xco2_quality_flag" in df:
+        df = df[df["xco2_quality_flag"] == 0]
+    if "orbit" not in df:
+        df = df.assign(orbit=np.int32(0))
+    if "distance_km" not in df:
+        df = add_distance_km(df)
+    return df.groupby("orbit", sort=True)
+
+
 def detect(
     soundings: pd.DataFrame,
     config: FitConfig = FitConfig(),  # noqa: B008
@@ -1344,18 +1374,7 @@ def detect(
     SchemaError
         ``xco2`` is missing, or both ``distance_km`` and the positions are.
     """
-    needed = ["xco2"] + ([] if "distance_km" in soundings else ["latitude", "longitude"])
-    missing = [c for c in needed if c not in soundings]
-    if missing:
-        raise SchemaError(f"missing column(s) {', '.join(missing)} in sounding table")
-    df = soundings
-    if config.quality == "good" and "xco2_quality_flag" in df:
-        df = df[df["xco2_quality_flag"] == 0]
-    if "orbit" not in df:
-        df = df.assign(orbit=np.int32(0))
-    if "distance_km" not in df:
-        df = add_distance_km(df)
-    groups = df.groupby("orbit", sort=True)
+    groups = orbit_groups(soundings, config)
     parts = [
         _scan_columns(orbit_df, config)
         for _, orbit_df in tqdm(groups, total=groups.ngroups, desc="orbits", disable=not progress)

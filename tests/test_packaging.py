@@ -95,3 +95,14 @@ def test_console_script_is_installed():
         [sys.executable, "-m", "oco2explore.cli", "--version"], capture_output=True, text=True
     )
     assert res.returncode == 0 and "oco2explore" in res.stdout
+
+
+def test_packaged_learned_model_is_package_data_and_small():
+    data = tomllib.loads((REPO / "pyproject.toml").read_text())
+    globs = data["tool"]["setuptools"]["package-data"]["oco2explore"]
+    model = REPO / "oco2explore" / "data" / "learned_default.joblib"
+    card = model.with_suffix(".card.json")
+    for path in (model, card):
+        assert any(path.match(f"oco2explore/{g}") for g in globs), path
+    assert model.stat().st_size <= 5 * 1024 * 1024
+    assert json.loads(card.read_text())["labels"] == "truth"

@@ -1,0 +1,911 @@
+"""A learned scorer of the fit scan's candidate windows (CONTRACT §6, issue #18).
+
+The fit scan (:mod:`oco2explore.scan`) decides each candidate by fixed thresholds
+(significance at its width, R², σ bounds, support). The learned scorer keeps the scan
+and its candidates and replaces only the decision: a gradient-boosted classifier of the
+candidate windows, trained on labelled tracks, gives every candidate a calibrated
+``learned_probability`` and ``passed`` becomes ``learned_probability ≥ threshold``.
+
+Candidates
+    The ordinary scan (:func:`oco2explore.scan.scan_orbit`) run with a permissive
+    significance threshold (:func:`candidate_config`: :data:`CANDIDATE_FRACTION` × the
+    threshold, or :data:`CANDIDATE_RATE_FACTOR` × the false-alarm rate of detector v2),
+    so that candidates just below the fit's threshold are refitted and scored too. Every
+    other bound and check of the configuration is the fit's; the configuration is read at
+    run time (``FitConfig()`` unless given), never fixed here.
+
+Features (:data:`FEATURES`, one row per candidate, :func:`candidate_features`)
+    What the scan computed (significance and its margin over the configuration's
+    threshold at the fitted width, area, width, height and their errors, slope, R²,
+    support counts and positions), the white Δχ² of a Gaussian at the fitted centre for
+    six fixed widths (1–32 km), the residual structure of the window (rms, inside/outside
+    ratio, lag-1 autocorrelation), the local and orbit noise (robust scatter of
+    successive soundings), footprints and frames under the peak, the retrieval
+    diagnostics under the peak against the window (band albedos, aerosol optical depth,
+    surface-pressure difference, altitude and its spread), the wind, and the local context
+    (other candidates in the window, the candidate's rank there). A feature the table
+    cannot give (no wind, no diagnostics) is NaN; the classifier handles missing values.
+
+Labels
+    ``truth`` (:func:`truth_labels`, simulated days): 1 when the candidate lies on a
+    simulated crossing (same orbit, within ``max(2σ, 15 km)``, :func:`oco2explore.truth.hits`)
+    of Δ ≥ :data:`TRUE_DELTA_PPM`; 0 when it lies on no crossing; candidates on weaker
+    crossings only are unlabelled and dropped (neither clearly a plume nor clearly noise).
+    ``inventory`` (:func:`inventory_labels`, real files a user has): 1 when the plume
+    model of :mod:`oco2explore.match` predicts Δ ≥ :data:`INVENTORY_POSITIVE_PPM` at the
+    candidate from a source of at least :data:`INVENTORY_LARGE_T_PER_YR` lying upwind
+    (within :data:`INVENTORY_UPWIND_DEG` of the wind) within the search radius; 0 when no
+    source lies upwind within the search radius; all others unlabelled and dropped.
+
+Model (:func:`train`)
+    scikit-learn's ``HistGradientBoostingClassifier`` (seeded), Platt-calibrated on
+    out-of-fold scores (folds by orbit, so one orbit's candidates are never on both
+    sides); the decision threshold is chosen on those out-of-fold probabilities: the
+    lower of the lowest at which no more negatives pass than the fit scan passes on the
+    same tracks (at least one) and the lowest keeping an out-of-fold precision of 0.95;
+    at least 0.5. The model is saved with joblib, a JSON model card
+    beside it (:func:`save`: data, labels, features, metrics, limits).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from .config import FitConfig
+from .errors import InputError
+from .fit import best_amplitude, gaussian, line_projection
+from .scan import Track, orbit_groups, prepare_orbit, scan_orbit
+from .track import window_slice
+from .truth import hits
+
+log = logging.getLogger(__name__)
+
+#: Candidates are refitted down to this fraction of the significance threshold.
+CANDIDATE_FRACTION = 0.5
+#: ... or, with a false-alarm threshold (detector v2), at this multiple of its rate.
+CANDIDATE_RATE_FACTOR = 10.0
+#: Fixed widths of the white Δχ² features, km.
+PROBE_SIGMAS_KM = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+#: Soundings "under the peak": within this many σ of the centre.
+INNER_SIGMAS = 2.0
+#: Truth labels: a crossing at least this high is a plume to find, ppm.
+TRUE_DELTA_PPM = 0.5
+#: Inventory labels: predicted Δ of a positive, ppm; smallest source, t CO2/yr; largest
+#: angle between the source→candidate bearing and the wind, degrees.
+INVENTORY_POSITIVE_PPM = 1.0
+INVENTORY_LARGE_T_PER_YR = 1e6
+INVENTORY_UPWIND_DEG = 30.0
+#: A source more than this far off the wind's line is not upwind of the candidate, degrees.
+INVENTORY_REACH_DEG = 90.0
+#: Cross-validation folds (by orbit) for the calibration and the threshold.
+FOLDS = 4
+#: Lowest decision threshold on the calibrated probability.
+MIN_THRESHOLD = 0.5
+#: Out-of-fold precision the threshold keeps (issue #18's target).
+TARGET_PRECISION = 0.95
+#: Boosting hyper-parameters (fixed, not tuned on evaluation data).
+HGB_PARAMS: dict[str, Any] = {
+    "max_iter": 300,
+    "learning_rate": 0.05,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 20,
+    "l2_regularization": 1.0,
+    "early_stopping": False,
+}
+#: Retrieval diagnostics compared under the peak and in the window (when in the table).
+DIAGNOSTICS = ("albedo_o2a", "albedo_sco2", "aod_total")
+
+#: Feature names and meanings (units), in model order.
+FEATURES: dict[str, str] = {
+    "significance": "detection statistic of the fit",
+    "margin": "significance / the configuration's threshold at the fitted width",
+    "amplitude": "Gaussian area A, ppm km",
+    "sigma_km": "Gaussian width σ, km",
+    "delta_ppm": "peak height Δ, ppm",
+    "amplitude_err": "1-σ error of A, ppm km",
+    "sigma_km_err": "1-σ error of σ, km",
+    "delta_ppm_err": "1-σ error of Δ, ppm",
+    "delta_snr": "Δ / its error",
+    "r2": "coefficient of determination inside ±4σ",
+    "slope": "background slope, ppm/km",
+    "n_soundings": "soundings in the window",
+    "n_left": "soundings in [−2σ, 0]",
+    "n_right": "soundings in [0, 2σ]",
+    "support_ratio": "min(n_left, n_right) / the support needed at σ",
+    "sigma_on_bound": "σ on a bound: −1 lower, 1 upper, 0 free",
+    **{
+        f"white_dchi2_{s:g}km": f"white Δχ² of a Gaussian of σ {s:g} km at the centre"
+        for s in PROBE_SIGMAS_KM
+    },
+    "resid_rms_ppm": "rms of the fit residuals in the window, ppm",
+    "resid_inner_ratio": "residual rms under the peak / outside it",
+    "resid_lag1": "lag-1 autocorrelation of the residuals along the track",
+    "local_noise_ppm": "robust scatter of successive soundings in the window, ppm",
+    "delta_over_noise": "Δ / local noise",
+    "noise_ratio": "local noise / orbit noise",
+    "n_positions": "distinct 1 km positions under the peak",
+    "frame_share": "largest share of the soundings under the peak at one position",
+    "n_footprints": "distinct footprints under the peak",
+    **{
+        f"{d}_contrast": f"{d} under the peak − outside, in window standard deviations"
+        for d in DIAGNOSTICS
+    },
+    "dpsurf_contrast": "psurf − psurf_apriori under the peak − outside, hPa",
+    "altitude_contrast": "altitude under the peak − outside, m",
+    "altitude_spread_m": "standard deviation of the altitude under the peak, m",
+    "wind_speed": "wind speed at the centre, m/s",
+    "wind_perp_abs": "|wind across the track| at the centre, m/s",
+    "n_neighbours": "other candidates within the window",
+    "margin_rank": "rank of the margin among the candidates within the window (1 = largest)",
+    "neighbour_margin_ratio": "largest margin of another candidate in the window / own",
+}
+FEATURE_NAMES = tuple(FEATURES)
+
+#: What every model card says the model cannot do.
+LIMITS = (
+    "Trained on the tracks named under 'data' only: a model trained on simulated days has "
+    "learned the simulator's plumes, noise and clouds, and is not validated on real data "
+    "beyond the real passes of the benchmark (bench_learned.py).",
+    "Features the training tables lacked (e.g. band albedos and aerosol on simulated days) "
+    "are constant in training and carry no weight.",
+    "The threshold matches the fit scan's false-alarm count on the training tracks; on other "
+    "data the false-alarm rate can differ.",
+    "Scores candidates of the fit scan only: a plume the permissive scan does not refit "
+    "cannot pass.",
+)
+
+
+def candidate_config(config: FitConfig) -> FitConfig:
+    """The permissive configuration whose scan gives the candidates.
+
+    ``config`` with the significance threshold lowered: the false-alarm rate ×
+    :data:`CANDIDATE_RATE_FACTOR` (capped at 10⁴) when set, else ``significance_min`` ×
+    :data:`CANDIDATE_FRACTION`; unchanged when the threshold is off.
+    """
+    if config.false_peaks_per_10000km is not None:
+        rate = min(config.false_peaks_per_10000km * CANDIDATE_RATE_FACTOR, 1e4)
+        return config.replace(false_peaks_per_10000km=rate)
+    if config.significance_min is not None:
+        return config.replace(significance_min=config.significance_min * CANDIDATE_FRACTION)
+    return config
+
+
+def _robust_scatter(y: NDArray) -> float:
+    """Robust standard deviation of one sounding from successive differences, ppm."""
+    if y.size < 3:
+        return math.nan
+    d = np.diff(y)
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / math.sqrt(2.0))
+
+
+def _contrast(values: NDArray, inner: NDArray, scale: bool) -> float:
+    """Mean under the peak minus mean outside (in window standard deviations if ``scale``)."""
+    ok = np.isfinite(values)
+    a, b = values[inner & ok], values[~inner & ok]
+    if a.size < 2 or b.size < 2:
+        return math.nan
+    diff = float(a.mean() - b.mean())
+    if not scale:
+        return diff
+    sd = float(values[ok].std())
+    return diff / sd if sd > 0 else 0.0
+
+
+def _white_probes(t: NDArray, w: NDArray, y: NDArray, config: FitConfig) -> NDArray:
+    """White Δχ² (over the reduced χ²) of a Gaussian at ``t = 0`` for each probe width."""
+    sig = np.full(len(PROBE_SIGMAS_KM), math.nan)
+    if t.size < 8:
+        return sig
+    y = y - np.median(y)
+    phi = gaussian(t[None, :], 1.0, np.asarray(PROBE_SIGMAS_KM)[:, None])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi2_line, gy_perp, gg_perp = line_projection(t, w, y, phi)
+        amp, drop = best_amplitude(gy_perp, gg_perp, config.amplitude_min, config.amplitude_max)
+        chi2 = np.maximum(chi2_line - drop, 1e-12 * float((w * w * y * y).sum()))
+        out = drop / (chi2 / (t.size - 4))
+    return np.where(np.isfinite(out) & (amp > config.amplitude_min), out, 0.0)
+
+
+def _orbit_features(track: Track, peaks: pd.DataFrame, config: FitConfig) -> pd.DataFrame:
+    """:data:`FEATURES` of one orbit's candidates (rows of ``peaks``, same order)."""
+    soundings = track.soundings
+    x, y, w = track.x, track.xco2, track.weight
+    along = np.argsort(track.error_km, kind="stable")
+    orbit_noise = _robust_scatter(y[along])
+    optional = {
+        c: soundings[c].to_numpy(float)
+        for c in (*DIAGNOSTICS, "altitude", "psurf", "psurf_apriori")
+        if c in soundings
+    }
+    footprint = soundings["footprint"].to_numpy() if "footprint" in soundings else None
+    centres = peaks["distance_km"].to_numpy(float)
+    sigmas = peaks["sigma_km"].to_numpy(float)
+    limits = np.array([config.significance_limit(s) or math.nan for s in sigmas], dtype=float)
+    margin = peaks["significance"].to_numpy(float) / limits
+    rows = []
+    half = config.half_width_km
+    for k, p in enumerate(peaks.itertuples()):
+        c, s = centres[k], sigmas[k]
+        win = window_slice(x, c, half)
+        t, yw, ww = x[win] - c, y[win], w[win]
+        inner = np.abs(t) <= INNER_SIGMAS * s
+        model = p.slope * t + p.intercept + gaussian(t, p.amplitude, s)
+        resid = yw - model
+        order = np.argsort(track.error_km[win], kind="stable")
+        r_sorted = resid[order]
+        lag1 = math.nan
+        if r_sorted.size > 3 and r_sorted.std() > 0:
+            lag1 = float(np.corrcoef(r_sorted[:-1], r_sorted[1:])[0, 1])
+        rin, rout = resid[inner], resid[~inner]
+        ratio = (
+            float(np.sqrt(np.mean(rin**2)) / np.sqrt(np.mean(rout**2)))
+            if rin.size and rout.size and np.any(rout != 0)
+            else math.nan
+        )
+        local = _robust_scatter(yw[order])
+        positions = np.round(track.error_km[win][inner])
+        _, counts = np.unique(positions, return_counts=True)
+        need = config.support_limit(s) or 1
+        other = np.abs(centres - c) <= half
+        other[k] = False
+        row: dict[str, float] = {
+            "significance": p.significance,
+            "margin": margin[k],
+            "amplitude": p.amplitude,
+            "sigma_km": s,
+            "delta_ppm": p.delta_ppm,
+            "amplitude_err": p.amplitude_err,
+            "sigma_km_err": p.sigma_km_err,
+            "delta_ppm_err": p.delta_ppm_err,
+            "delta_snr": p.delta_ppm / p.delta_ppm_err if p.delta_ppm_err > 0 else math.nan,
+            "r2": p.r2,
+            "slope": p.slope,
+            "n_soundings": p.n_soundings,
+            "n_left": p.n_left,
+            "n_right": p.n_right,
+            "support_ratio": min(p.n_left, p.n_right) / need,
+            "sigma_on_bound": -1.0
+            if s <= config.sigma_min_km * 1.001
+            else 1.0
+            if s >= config.sigma_max_km * 0.999
+            else 0.0,
+            "resid_rms_ppm": float(np.sqrt(np.mean(resid**2))) if resid.size else math.nan,
+            "resid_inner_ratio": ratio,
+            "resid_lag1": lag1,
+            "local_noise_ppm": local,
+            "delta_over_noise": p.delta_ppm / local if local > 0 else math.nan,
+            "noise_ratio": local / orbit_noise if orbit_noise > 0 else math.nan,
+            "n_positions": float(counts.size),
+            "frame_share": float(counts.max() / counts.sum()) if counts.size else math.nan,
+            "n_footprints": float(np.unique(footprint[win][inner]).size)
+            if footprint is not None
+            else math.nan,
+            "wind_speed": math.hypot(p.windspeed_u, p.windspeed_v),
+            "wind_perp_abs": abs(p.wind_perp),
+            "n_neighbours": float(other.sum()),
+            "margin_rank": 1.0 + float(np.sum(margin[other] > margin[k])),
+            "neighbour_margin_ratio": float(margin[other].max() / margin[k])
+            if other.any() and margin[k] > 0
+            else 0.0,
+        }
+        for name, value in zip(
+            (f"white_dchi2_{v:g}km" for v in PROBE_SIGMAS_KM),
+            _white_probes(t, ww, yw, config),
+            strict=True,
+        ):
+            row[name] = float(value)
+        for d in DIAGNOSTICS:
+            row[f"{d}_contrast"] = (
+                _contrast(optional[d][win], inner, True) if d in optional else math.nan
+            )
+        if "psurf" in optional and "psurf_apriori" in optional:
+            dp = optional["psurf"][win] - optional["psurf_apriori"][win]
+            row["dpsurf_contrast"] = _contrast(dp, inner, False)
+        else:
+            row["dpsurf_contrast"] = math.nan
+        if "altitude" in optional:
+            alt = optional["altitude"][win]
+            row["altitude_contrast"] = _contrast(alt, inner, False)
+            a_in = alt[inner & np.isfinite(alt)]
+            row["altitude_spread_m"] = float(a_in.std()) if a_in.size > 1 else math.nan
+        else:
+            row["altitude_contrast"] = row["altitude_spread_m"] = math.nan
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(FEATURE_NAMES), dtype=float)
+
+
+def candidates(
+    soundings: pd.DataFrame,
+    config: FitConfig | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Candidate windows of a sounding table and their features.
+
+    Parameters
+    ----------
+    soundings : DataFrame
+        Sounding table (CONTRACT §1), as for :func:`oco2explore.scan.detect`.
+    config : FitConfig, optional
+        The detector's configuration (``FitConfig()`` when None, read at call time); the
+        candidates come from :func:`candidate_config` of it, the margins use it.
+
+    Returns
+    -------
+    peaks : DataFrame
+        Peak table (CONTRACT §2) of the permissive scan: every candidate, ``passed`` by
+        the permissive thresholds.
+    features : DataFrame
+        :data:`FEATURES` of each row of ``peaks`` (same index).
+    """
+    config = FitConfig() if config is None else config
+    permissive = candidate_config(config)
+    peaks, feats = [], []
+    for _, orbit_df in orbit_groups(soundings, permissive):
+        track = prepare_orbit(orbit_df, permissive)
+        rows = scan_orbit(track, permissive)
+        if not len(rows):
+            continue
+        peaks.append(rows)
+        feats.append(_orbit_features(track, rows, config))
+    if not peaks:
+        from .scan import empty_peaks
+
+        return empty_peaks(), pd.DataFrame(columns=list(FEATURE_NAMES), dtype=float)
+    return pd.concat(peaks, ignore_index=True), pd.concat(feats, ignore_index=True)
+
+
+def truth_labels(peaks: pd.DataFrame, truth: pd.DataFrame) -> NDArray:
+    """Labels of candidates from a simulation's truth: 1 plume, 0 noise, NaN unlabelled.
+
+    1 on a crossing (:func:`oco2explore.truth.hits`) of Δ ≥ :data:`TRUE_DELTA_PPM`, 0 on
+    no crossing, NaN on weaker crossings only.
+    """
+    if not len(peaks):
+        return np.zeros(0)
+    if not len(truth):
+        return np.zeros(len(peaks))
+    _, hit = hits(peaks, truth)
+    strong = truth["delta_ppm"].to_numpy(float) >= TRUE_DELTA_PPM
+    labels = np.where(hit.any(axis=1), np.nan, 0.0)
+    labels[hit[:, strong].any(axis=1)] = 1.0
+    return labels
+
+
+def inventory_labels(
+    peaks: pd.DataFrame, sources: pd.DataFrame, match_config: Any = None
+) -> NDArray:
+    """Labels of candidates from an inventory and the wind: 1, 0 or NaN (unlabelled).
+
+    1 when the plume model (:func:`oco2explore.match.match_peaks`) predicts Δ ≥
+    :data:`INVENTORY_POSITIVE_PPM` at the candidate from a source of at least
+    :data:`INVENTORY_LARGE_T_PER_YR` within :data:`INVENTORY_UPWIND_DEG` of the upwind
+    line and within the search radius; 0 when no source lies within
+    :data:`INVENTORY_REACH_DEG` of the upwind line within the radius (any direction
+    without wind); NaN otherwise (a small or off-axis source in reach: ambiguous).
+    """
+    from .match import match_peaks
+
+    if not len(peaks):
+        return np.zeros(0)
+    m = match_peaks(
+        peaks.reset_index(drop=True).assign(_row=np.arange(len(peaks))),
+        sources,
+        top_k=50,
+        config=match_config,
+    )
+    angle = m["upwind_angle_deg"].to_numpy(float)
+    has = m["rank"].notna().to_numpy()
+    reach = has & ~(angle > INVENTORY_REACH_DEG)
+    positive = (
+        has
+        & (m["predicted_delta_ppm"].to_numpy(float) >= INVENTORY_POSITIVE_PPM)
+        & (m["source_emission_t_per_yr"].to_numpy(float) >= INVENTORY_LARGE_T_PER_YR)
+        & (angle <= INVENTORY_UPWIND_DEG)
+    )
+    row = m["_row"].to_numpy()
+    any_reach = np.bincount(row, reach, len(peaks)) > 0
+    any_pos = np.bincount(row, positive, len(peaks)) > 0
+    labels = np.where(any_reach, np.nan, 0.0)
+    labels[any_pos] = 1.0
+    return labels
+
+
+@dataclass
+class LearnedScorer:
+    """A trained scorer: the classifier, its calibration, threshold and model card.
+
+    Attributes
+    ----------
+    model : HistGradientBoostingClassifier
+        The classifier of :data:`FEATURE_NAMES`.
+    platt : tuple of float
+        ``(a, b)``: probability ``1 / (1 + exp(a·s + b))`` of the decision score ``s``.
+    threshold : float
+        ``passed`` when the calibrated probability reaches it.
+    card : dict
+        The model card (data, labels, features, metrics, limits).
+    """
+
+    model: Any
+    platt: tuple[float, float]
+    threshold: float
+    card: dict[str, Any] = field(default_factory=dict)
+    features: tuple[str, ...] = FEATURE_NAMES
+
+    def probability(self, features: pd.DataFrame) -> NDArray:
+        """Calibrated probability that each candidate is a plume (0–1)."""
+        if not len(features):
+            return np.zeros(0)
+        score = self.model.decision_function(features[list(self.features)].to_numpy(float))
+        return _platt(score, self.platt)
+
+
+def _platt(score: NDArray, platt: tuple[float, float]) -> NDArray:
+    a, b = platt
+    return 1.0 / (1.0 + np.exp(np.clip(a * score + b, -500, 500)))
+
+
+def _fit_platt(score: NDArray, y: NDArray) -> tuple[float, float]:
+    """Platt's sigmoid fitted to decision scores (logistic regression, almost unpenalised)."""
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=1e6)
+    lr.fit(score.reshape(-1, 1), y)
+    return -float(lr.coef_[0, 0]), -float(lr.intercept_[0])
+
+
+def _classifier(seed: int) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(random_state=seed, **HGB_PARAMS)
+
+
+def _threshold(prob: NDArray, y: NDArray, allowed_false: int) -> float:
+    """Lowest probability (≥ 0.5) passing at most ``allowed_false`` negatives, or precision.
+
+    The lower of: the threshold at which at most ``allowed_false`` out-of-fold negatives
+    pass, and the lowest at which the passed candidates keep a precision of at least
+    :data:`TARGET_PRECISION` (a fit scan without false alarms on the training tracks would
+    otherwise set it on the single highest-scored negative).
+    """
+    neg = np.sort(prob[y == 0])[::-1]
+    by_count = (
+        MIN_THRESHOLD if neg.size <= allowed_false else float(np.nextafter(neg[allowed_false], 1.0))
+    )
+    order = np.argsort(-prob, kind="stable")
+    tp = np.cumsum(y[order] == 1)
+    precision = tp / np.arange(1, order.size + 1)
+    ok = np.flatnonzero(precision >= TARGET_PRECISION)
+    by_precision = float(prob[order][ok[-1]]) if ok.size else 1.0
+    return float(max(MIN_THRESHOLD, min(by_count, by_precision)))
+
+
+def _metrics(prob: NDArray, y: NDArray, threshold: float) -> dict[str, float]:
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    passed = prob >= threshold
+    two = len(np.unique(y)) == 2
+    return {
+        "roc_auc": round(float(roc_auc_score(y, prob)), 4) if two else math.nan,
+        "average_precision": round(float(average_precision_score(y, prob)), 4) if two else math.nan,
+        "brier": round(float(brier_score_loss(y, prob)), 4),
+        "precision_at_threshold": round(float(y[passed].mean()), 4) if passed.any() else math.nan,
+        "recall_at_threshold": round(float(passed[y == 1].mean()), 4)
+        if (y == 1).any()
+        else math.nan,
+        "false_at_threshold": int(np.count_nonzero(passed & (y == 0))),
+    }
+
+
+def train(
+    features: pd.DataFrame,
+    labels: NDArray,
+    groups: NDArray,
+    fit_false: int = 0,
+    seed: int = 0,
+    card: dict[str, Any] | None = None,
+) -> LearnedScorer:
+    """Train, calibrate and threshold a scorer on labelled candidates.
+
+    Parameters
+    ----------
+    features : DataFrame
+        :data:`FEATURES` of the candidates.
+    labels : ndarray
+        1 plume, 0 noise, NaN unlabelled (dropped).
+    groups : ndarray
+        Orbit (or day) of each candidate: cross-validation folds never split one.
+    fit_false : int
+        Passed peaks of the fit scan on the same tracks that are labelled 0: the
+        threshold lets at most ``max(fit_false, 1)`` out-of-fold negatives pass.
+    seed : int
+        Random seed of the classifier.
+    card : dict, optional
+        Model-card entries to record (``data``, ``labels`` …).
+
+    Returns
+    -------
+    LearnedScorer
+
+    Raises
+    ------
+    InputError
+        No positive or no negative candidate.
+    """
+    from sklearn.model_selection import GroupKFold
+
+    start = time.process_time()
+    y = np.asarray(labels, dtype=float)
+    keep = np.isfinite(y)
+    X = features.loc[keep, list(FEATURE_NAMES)].to_numpy(float, copy=True)
+    y, g = y[keep].astype(int), np.asarray(groups)[keep]
+    # A feature the training tables never have (all NaN) is held constant: no split uses it.
+    absent = ~np.isfinite(X).any(axis=0)
+    X[:, absent] = 0.0
+    n_pos, n_neg = int(y.sum()), int((y == 0).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise InputError(
+            f"cannot train: {n_pos} positive and {n_neg} negative labelled candidates (need both)"
+        )
+    folds = min(FOLDS, len(np.unique(g)))
+    oof = np.full(y.size, math.nan)
+    if folds >= 2:
+        for tr, te in GroupKFold(n_splits=folds).split(X, y, g):
+            if len(np.unique(y[tr])) < 2:
+                continue
+            oof[te] = _classifier(seed).fit(X[tr], y[tr]).decision_function(X[te])
+    scored = np.isfinite(oof)
+    if scored.sum() < 2 or len(np.unique(y[scored])) < 2:
+        raise InputError("cannot train: too few labelled orbits for cross-validation")
+    platt = _fit_platt(oof[scored], y[scored])
+    prob = _platt(oof[scored], platt)
+    threshold = _threshold(prob, y[scored], max(int(fit_false), 1))
+    model = _classifier(seed).fit(X, y)
+    info = dict(card or {})
+    info.update(
+        {
+            "model": "sklearn HistGradientBoostingClassifier + Platt calibration",
+            "hyperparameters": HGB_PARAMS,
+            "seed": seed,
+            "features": FEATURES,
+            "candidates": {
+                "fraction_of_threshold": CANDIDATE_FRACTION,
+                "rate_factor": CANDIDATE_RATE_FACTOR,
+            },
+            "n_candidates": int(keep.size),
+            "n_positive": n_pos,
+            "n_negative": n_neg,
+            "n_unlabelled_dropped": int((~keep).sum()),
+            "n_groups": int(len(np.unique(g))),
+            "features_absent_in_training": [
+                n for n, a in zip(FEATURE_NAMES, absent, strict=True) if a
+            ],
+            "threshold": threshold,
+            "threshold_rule": (
+                f"lowest calibrated probability (at least {MIN_THRESHOLD}) at which at most "
+                f"max(fit_false, 1) = {max(int(fit_false), 1)} out-of-fold negatives pass or "
+                f"the out-of-fold precision stays >= {TARGET_PRECISION}"
+            ),
+            "fit_scan_false_on_training": int(fit_false),
+            "metrics_out_of_fold": _metrics(prob, y[scored], threshold),
+            "train_cpu_s": round(time.process_time() - start, 1),
+            "limits": list(LIMITS),
+            "sklearn_version": _sklearn_version(),
+        }
+    )
+    return LearnedScorer(model=model, platt=platt, threshold=threshold, card=info)
+
+
+def _sklearn_version() -> str:
+    import sklearn
+
+    return str(sklearn.__version__)
+
+
+def card_path(path: str | Path) -> Path:
+    """The model card beside a model file: ``MODEL.card.json``."""
+    path = Path(path)
+    return (
+        path.with_name(path.name + ".card.json")
+        if path.suffix != ".joblib"
+        else path.with_suffix(".card.json")
+    )
+
+
+def save(scorer: LearnedScorer, path: str | Path) -> Path:
+    """Write the scorer (joblib) and its model card (JSON beside it), atomically."""
+    import joblib
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": "oco2explore-learned-scorer/1",
+        "model": scorer.model,
+        "platt": scorer.platt,
+        "threshold": scorer.threshold,
+        "features": list(scorer.features),
+        "card": scorer.card,
+    }
+    _atomic(path, lambda f: joblib.dump(payload, f, compress=3))
+    text = json.dumps(_jsonable(scorer.card), indent=2, sort_keys=True)
+    _atomic(card_path(path), lambda f: f.write(text.encode()))
+    return path
+
+
+def _atomic(path: Path, write: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(value) else float(value)
+    return value
+
+
+def load(path: str | Path | None = None) -> LearnedScorer:
+    """Read a scorer written by :func:`save` (the packaged default when ``path`` is None).
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable or not a scorer (one line naming it).
+    """
+    import joblib
+
+    path = default_model_path() if path is None else Path(path)
+    try:
+        payload = joblib.load(path)
+    except FileNotFoundError:
+        raise InputError("no such model file", path=path) from None
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise InputError(f"not a readable model file ({reason})", path=path) from None
+    if not isinstance(payload, dict) or payload.get("format") != "oco2explore-learned-scorer/1":
+        raise InputError("not an oco2explore learned-scorer model file", path=path)
+    features = tuple(payload["features"])
+    if features != FEATURE_NAMES:
+        raise InputError(
+            "model was trained on other features than this version computes; retrain it",
+            path=path,
+        )
+    card = dict(payload["card"])
+    card["file"] = str(path)
+    card["sha256"] = _sha256(path)
+    return LearnedScorer(
+        model=payload["model"],
+        platt=tuple(payload["platt"]),
+        threshold=float(payload["threshold"]),
+        card=card,
+        features=features,
+    )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def default_model_path() -> Path:
+    """The packaged default model (``oco2explore/data/learned_default.joblib``)."""
+    return Path(__file__).resolve().parent / "data" / "learned_default.joblib"
+
+
+def apply_scorer(
+    peaks: pd.DataFrame, features: pd.DataFrame, scorer: LearnedScorer
+) -> pd.DataFrame:
+    """Peaks with ``learned_probability`` and ``passed`` decided by the scorer.
+
+    The fit's own statistics stay in the row; ``fit_reject_reason`` keeps the
+    permissive scan's verdict and ``reject_reason`` becomes ``learned`` where the
+    scorer rejects.
+    """
+    out = peaks.copy()
+    prob = scorer.probability(features)
+    out["learned_probability"] = prob
+    passed = prob >= scorer.threshold
+    out["fit_reject_reason"] = out["reject_reason"]
+    out["passed"] = passed
+    out["reject_reason"] = np.where(passed, "", "learned")
+    return out
+
+
+def score(
+    soundings: pd.DataFrame,
+    config: FitConfig | None = None,
+    scorer: LearnedScorer | None = None,
+) -> pd.DataFrame:
+    """Peak table of a sounding table with the learned decision (CONTRACT §6).
+
+    Parameters
+    ----------
+    soundings : DataFrame
+        Sounding table (CONTRACT §1).
+    config : FitConfig, optional
+        Detector configuration (``FitConfig()`` when None). A model scores the
+        candidates of the configuration it was trained with (its card's
+        ``fit_config``): the fields of ``config`` that differ from ``FitConfig()`` are
+        applied on top of that one, so the defaults mean the model's own (the packaged
+        model was trained on detector v1's candidates, :data:`PACKAGED_CONFIG_NOTE`).
+    scorer : LearnedScorer, optional
+        The model (the packaged default when None).
+
+    Returns
+    -------
+    DataFrame
+        Every candidate of :func:`candidates` with ``learned_probability``,
+        ``fit_reject_reason`` and ``passed`` by the scorer.
+    """
+    scorer = load() if scorer is None else scorer
+    config = model_config(scorer, config)
+    peaks, feats = candidates(soundings, config)
+    return apply_scorer(peaks, feats, scorer)
+
+
+#: Why the packaged model keeps detector v1's candidates though v2 is the default: under
+#: v2's false-alarm threshold the permissive scan (:func:`candidate_config`) gives too few
+#: candidates to learn from (12 simulated regional days, seed 7: 27 candidates, 2 true
+#: plumes). Training on v2 needs a wider candidate rule first.
+PACKAGED_CONFIG_NOTE = "detector v1 candidates (FitConfig.preset('v1'))"
+
+
+def model_config(scorer: LearnedScorer, config: FitConfig | None = None) -> FitConfig:
+    """The configuration whose candidates ``scorer`` scores (see :func:`score`)."""
+    config = FitConfig() if config is None else config
+    trained = scorer.card.get("fit_config")
+    if trained is None:
+        return config
+    defaults = FitConfig().to_dict()
+    changes = {k: v for k, v in config.to_dict().items() if v != defaults[k]}
+    base = FitConfig.from_dict(trained)
+    if changes:
+        log.info("fit options applied to the model's configuration: %s", sorted(changes))
+    return base.replace(**changes) if changes else base
+
+
+def scorer_metadata(scorer: LearnedScorer) -> dict[str, Any]:
+    """What a peak table records about the model that scored it."""
+    card = scorer.card
+    return {
+        "scorer": "learned",
+        "model_file": card.get("file"),
+        "model_sha256": card.get("sha256"),
+        "threshold": scorer.threshold,
+        "trained_on": card.get("data"),
+        "labels": card.get("labels"),
+    }
+
+
+@dataclass
+class LabelledTracks:
+    """Candidates, features, labels and bookkeeping of a set of labelled tracks."""
+
+    peaks: list[pd.DataFrame] = field(default_factory=list)
+    features: list[pd.DataFrame] = field(default_factory=list)
+    labels: list[NDArray] = field(default_factory=list)
+    groups: list[NDArray] = field(default_factory=list)
+    fit_false: int = 0
+    names: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        name: str,
+        soundings: pd.DataFrame,
+        config: FitConfig,
+        label: Any,
+        group_offset: int = 0,
+    ) -> None:
+        """Add one table: its candidates, labels (``label(peaks)``) and the fit's false count."""
+        from .scan import detect
+
+        peaks, feats = candidates(soundings, config)
+        self.peaks.append(peaks)
+        self.features.append(feats)
+        self.labels.append(np.asarray(label(peaks), dtype=float))
+        self.groups.append(peaks["orbit"].to_numpy(np.int64) + group_offset)
+        fit = detect(soundings, config)
+        fit = fit[fit["passed"]].reset_index(drop=True)
+        self.fit_false += int(np.count_nonzero(np.asarray(label(fit)) == 0))
+        self.names.append(name)
+
+    def train(self, seed: int = 0, card: dict[str, Any] | None = None) -> LearnedScorer:
+        """:func:`train` on everything added."""
+        feats = pd.concat(self.features, ignore_index=True)
+        return train(
+            feats,
+            np.concatenate(self.labels),
+            np.concatenate(self.groups),
+            fit_false=self.fit_false,
+            seed=seed,
+            card=card,
+        )
+
+
+def learn_tracks(
+    tracks: Sequence[str | Path],
+    labels: str,
+    config: FitConfig | None = None,
+    inventories: Iterable[str] = ("coco2",),
+    seed: int = 0,
+) -> LearnedScorer:
+    """Train a scorer on files (the ``learn`` command).
+
+    Parameters
+    ----------
+    tracks : sequence of path
+        Sounding inputs (:func:`oco2explore.readers.read_soundings`). With ``labels ==
+        "truth"`` each must be a simulation folder holding ``truth.csv`` (or a file in one).
+    labels : {"truth", "inventory"}
+        Label source (see the module docstring).
+    config : FitConfig, optional
+        Detector configuration (``FitConfig()`` when None).
+    inventories : iterable of str
+        Inventories for inventory labels (:func:`oco2explore.inventory.load_inventories`).
+    seed : int
+        Random seed.
+    """
+    from .readers import read_soundings
+
+    if labels not in ("truth", "inventory"):
+        raise InputError(f"--labels must be truth or inventory, got {labels!r}")
+    config = FitConfig() if config is None else config
+    sources = None
+    if labels == "inventory":
+        from .inventory import load_inventories
+
+        sources = load_inventories(list(inventories))
+    data = LabelledTracks()
+    for k, track in enumerate(tracks):
+        path = Path(track)
+        if labels == "truth":  # the truth first: a missing one fails before any work
+            truth = _read_truth(path)
+            label = lambda p, t=truth: truth_labels(p, t)  # noqa: E731
+        else:
+            label = lambda p: inventory_labels(p, sources)  # noqa: E731
+        soundings = read_soundings(path, quality=config.quality)
+        data.add(str(path), soundings, config, label, group_offset=k * 10**7)
+    card = {
+        "data": {
+            "tracks": [str(t) for t in tracks],
+            "trained": pd.Timestamp.now("UTC").isoformat(),
+        },
+        "labels": labels,
+        "fit_config": config.to_dict(),
+    }
+    return data.train(seed=seed, card=card)
+
+
+def _read_truth(path: Path) -> pd.DataFrame:
+    """``truth.csv`` of a simulation folder (or of the folder of a file)."""
+    folder = path if path.is_dir() else path.parent
+    file = folder / "truth.csv"
+    if not file.is_file():
+        raise InputError("--labels truth needs a simulation folder with truth.csv", path=path)
+    try:
+        return pd.read_csv(file)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"unreadable truth table: {exc}", path=file) from None

@@ -1,0 +1,240 @@
+"""The learned scorer (oco2explore.learn): candidates, labels, training, files, CLI, real data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oco2explore import learn
+from oco2explore.cli import main
+from oco2explore.config import FitConfig
+from oco2explore.errors import InputError
+from oco2explore.scan import detect
+from oco2explore.simulate import REGIONS, simulate_day
+from oco2explore.soundings import add_distance_km
+from oco2explore.tableio import read_table, read_table_metadata
+
+#: Days of the small training set (regional passes: many plumes, fast).
+DAYS = pd.date_range("2019-03-01", periods=12, freq="D")
+
+
+@pytest.fixture(scope="module")
+def regional():
+    """Good soundings and truth of 12 simulated days over the emitter regions (seed 7)."""
+    parts, truths = [], []
+    for day in DAYS:
+        s, t = simulate_day(day, seed=7, regions=list(REGIONS))
+        parts.append(s.drop(columns="distance_km"))
+        truths.append(t)
+    good = add_distance_km(pd.concat(parts, ignore_index=True))
+    return good[good["xco2_quality_flag"] == 0].reset_index(drop=True), pd.concat(truths)
+
+
+@pytest.fixture(scope="module")
+def tiny(regional):
+    """A small model trained on the regional days."""
+    good, truth = regional
+    data = learn.LabelledTracks()
+    data.add("regional", good, FitConfig.preset("v1"), lambda p: learn.truth_labels(p, truth))
+    return data.train(seed=0, card={"data": "12 regional days, seed 7", "labels": "truth"})
+
+
+def test_candidate_config_lowers_only_the_threshold():
+    v1 = FitConfig.preset("v1")
+    low = learn.candidate_config(v1)
+    assert low.significance_min == v1.significance_min * learn.CANDIDATE_FRACTION
+    assert low.replace(significance_min=v1.significance_min) == v1
+    v2 = FitConfig.preset("v2")
+    rate = learn.candidate_config(v2).false_peaks_per_10000km
+    assert rate == v2.false_peaks_per_10000km * learn.CANDIDATE_RATE_FACTOR
+    off = FitConfig.preset("v1", significance_min=None)
+    assert learn.candidate_config(off) == off
+
+
+def test_candidates_include_every_passed_peak_of_the_fit_scan(regional):
+    good, _ = regional
+    peaks, feats = learn.candidates(good, FitConfig())
+    assert list(feats.columns) == list(learn.FEATURE_NAMES)
+    assert len(feats) == len(peaks) > 0
+    fit = detect(good, FitConfig())
+    fit = fit[fit["passed"]]
+    for row in fit.itertuples():
+        same = peaks[peaks["orbit"] == row.orbit]
+        assert np.min(np.abs(same["distance_km"] - row.distance_km)) < 2 * row.sigma_km
+    # The margin is the significance over the configuration's own threshold.
+    sig, sigma = peaks["significance"].iloc[0], peaks["sigma_km"].iloc[0]
+    assert feats["margin"].iloc[0] == pytest.approx(sig / FitConfig().significance_limit(sigma))
+
+
+def test_features_are_nan_without_the_columns(regional):
+    good, _ = regional
+    minimal = good[["orbit", "latitude", "longitude", "xco2", "distance_km"]]
+    _, feats = learn.candidates(minimal, FitConfig())
+    assert len(feats)
+    for name in ("wind_speed", "n_footprints", "altitude_spread_m", "albedo_o2a_contrast"):
+        assert feats[name].isna().all(), name
+    assert feats["significance"].notna().all()
+
+
+def test_truth_labels():
+    truth = pd.DataFrame(
+        {
+            "orbit": [1, 1],
+            "crossing_latitude": [0.0, 1.0],
+            "crossing_longitude": [0.0, 0.0],
+            "sigma_km": [2.0, 2.0],
+            "delta_ppm": [2.0, 0.1],
+        }
+    )
+    peaks = pd.DataFrame(
+        {"orbit": [1, 1, 1, 2], "latitude": [0.01, 1.01, 3.0, 0.0], "longitude": [0.0] * 4}
+    )
+    labels = learn.truth_labels(peaks, truth)
+    np.testing.assert_array_equal(labels[[0, 2, 3]], [1.0, 0.0, 0.0])
+    assert np.isnan(labels[1])  # on a weak crossing only: unlabelled
+
+
+def test_inventory_labels():
+    sources = pd.DataFrame(
+        {
+            "source_id": ["big"],
+            "name": ["plant"],
+            "kind": ["power_plant"],
+            "fuel": ["coal"],
+            "latitude": [0.0],
+            "longitude": [0.0],
+            "emission_t_per_yr": [2e7],
+            "inventory": ["test"],
+        }
+    )
+    # Wind towards the north: 0.1° north lies downwind of the plant, 0.1° south upwind of
+    # it (the plant is downwind of the peak), 10° north beyond reach, north-east off the axis.
+    peaks = pd.DataFrame(
+        {
+            "latitude": [0.1, -0.1, 10.0, 0.07],
+            "longitude": [0.0, 0.0, 0.0, 0.07],
+            "windspeed_u": [0.0] * 4,
+            "windspeed_v": [3.0] * 4,
+            "wind_perp": [3.0] * 4,
+            "sigma_km": [3.0] * 4,
+            "delta_ppm": [2.0] * 4,
+        }
+    )
+    labels = learn.inventory_labels(peaks, sources)
+    np.testing.assert_array_equal(labels[:3], [1.0, 0.0, 0.0])
+    assert np.isnan(labels[3])  # a large source in reach, 45° off the wind: ambiguous
+
+
+def test_train_is_seeded_and_calibrated(regional, tiny):
+    good, truth = regional
+    assert 0.5 <= tiny.threshold <= 1.0
+    card = tiny.card
+    for key in ("data", "labels", "features", "metrics_out_of_fold", "limits", "threshold"):
+        assert key in card, key
+    assert card["n_positive"] > 0 and card["n_negative"] > 0
+    peaks, feats = learn.candidates(good, FitConfig.preset("v1"))
+    prob = tiny.probability(feats)
+    assert ((prob >= 0) & (prob <= 1)).all()
+    again = learn.LabelledTracks()
+    again.add("regional", good, FitConfig.preset("v1"), lambda p: learn.truth_labels(p, truth))
+    np.testing.assert_array_equal(again.train(seed=0).probability(feats), prob)
+
+
+def test_train_needs_both_classes():
+    feats = pd.DataFrame(np.zeros((4, len(learn.FEATURE_NAMES))), columns=learn.FEATURE_NAMES)
+    with pytest.raises(InputError, match="positive"):
+        learn.train(feats, np.zeros(4), np.arange(4))
+
+
+def test_save_load_round_trip(tiny, regional, tmp_path):
+    path = learn.save(tiny, tmp_path / "model.joblib")
+    card = json.loads(learn.card_path(path).read_text())
+    assert card["labels"] == "truth" and card["threshold"] == tiny.threshold
+    assert set(card["features"]) == set(learn.FEATURE_NAMES)
+    back = learn.load(path)
+    assert back.threshold == tiny.threshold and back.card["sha256"]
+    _, feats = learn.candidates(regional[0], FitConfig())
+    np.testing.assert_array_equal(back.probability(feats), tiny.probability(feats))
+
+
+def test_apply_scorer_decides_passed(tiny, regional):
+    peaks, feats = learn.candidates(regional[0], FitConfig())
+    out = learn.apply_scorer(peaks, feats, tiny)
+    assert (out["passed"] == (out["learned_probability"] >= tiny.threshold)).all()
+    assert (out["reject_reason"][~out["passed"]] == "learned").all()
+    assert (out["fit_reject_reason"] == peaks["reject_reason"]).all()
+    pd.testing.assert_series_equal(out["significance"], peaks["significance"])
+
+
+@pytest.mark.parametrize("content", [b"not a model", b""])
+def test_bad_model_file_is_one_line_exit_2(tmp_path, capsys, content):
+    bad = tmp_path / "bad.joblib"
+    bad.write_bytes(content)
+    table = tmp_path / "s.csv"
+    pd.DataFrame({"distance_km": [0.0, 1.0], "xco2": [400.0, 401.0]}).to_csv(table)
+    code = main(
+        ["detect", str(table), "--out", str(tmp_path / "p.csv"), "--scorer", "learned"]
+        + ["--model", str(bad), "-q"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "bad.joblib" in err and "Traceback" not in err
+
+
+def test_model_without_learned_scorer_is_a_usage_error(tmp_path, capsys):
+    code = main(["detect", "x.csv", "--out", str(tmp_path / "p.csv"), "--model", "m.joblib"])
+    assert code == 2 and "--scorer learned" in capsys.readouterr().err
+
+
+def test_cli_learn_then_detect_learned(tmp_path):
+    sim = tmp_path / "sim"
+    assert (
+        main(
+            ["simulate", "--out", str(sim), "--days", "6", "--seed", "3", "-q"]
+            + sum((["--region", r] for r in REGIONS), [])
+        )
+        == 0
+    )
+    model = tmp_path / "m.joblib"
+    assert main(["learn", str(sim), "--labels", "truth", "--out", str(model), "-q"]) == 0
+    card = json.loads(learn.card_path(model).read_text())
+    assert card["labels"] == "truth" and card["data"]["tracks"] == [str(sim)]
+    out = tmp_path / "peaks.parquet"
+    code = main(
+        ["detect", str(sim), "--out", str(out), "--scorer", "learned", "--model", str(model)]
+        + ["-q"]
+    )
+    assert code == 0
+    peaks = read_table(out)
+    assert peaks["learned_probability"].between(0, 1).all()
+    meta = read_table_metadata(out)
+    assert meta["scorer"] == "learned" and meta["model_file"] == str(model)
+
+
+def test_learn_truth_needs_truth_csv(tmp_path, capsys):
+    table = tmp_path / "s.csv"
+    pd.DataFrame({"distance_km": [0.0, 1.0], "xco2": [400.0, 401.0]}).to_csv(table)
+    code = main(["learn", str(table), "--labels", "truth", "--out", str(tmp_path / "m.joblib")])
+    assert code == 2 and "truth.csv" in capsys.readouterr().err
+
+
+def test_packaged_model_on_real_highveld_passes_one_peak(real_data):
+    scorer = learn.load()
+    assert scorer.card["labels"] == "truth"
+    highveld = pd.read_csv(real_data / "oco2_orbit11522_20160831_highveld_peak.csv")
+    peaks = learn.score(highveld, FitConfig(), scorer)
+    passed = peaks[peaks["passed"]]
+    assert len(passed) == 1
+    # The Highveld plant cluster, within 30 km of the peak centre sounding (distance 0).
+    assert abs(passed["distance_km"].iloc[0]) < 30.0
+
+
+def test_packaged_model_on_real_plume_free_stretches_passes_none(real_data):
+    scorer = learn.load()
+    for name in ("segment_5700_6400km", "segment_6400_6700km"):
+        table = pd.read_csv(real_data / f"oco2_orbit11522_20160831_{name}.csv")
+        peaks = learn.score(table, FitConfig(), scorer)
+        assert not peaks["passed"].any(), name
