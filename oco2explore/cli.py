@@ -166,11 +166,12 @@ def _cmd_detect(args: argparse.Namespace) -> int:
         raise InputError("--model needs --scorer learned")
     meta: dict[str, Any] = {"fit_config": config.to_dict(), "input": str(args.soundings)}
     if args.scorer == "learned":
-        from .learn import load, score, scorer_metadata
+        from .learn import load, model_config, score, scorer_metadata
 
         scorer = load(args.model)  # a bad model file fails before the input is read
         soundings = read_soundings(args.soundings, quality=config.quality)
         peaks = score(soundings, config, scorer)
+        meta["fit_config"] = model_config(scorer, config).to_dict()  # the candidates' own
         meta.update(scorer_metadata(scorer))
     else:
         soundings = read_soundings(args.soundings, quality=config.quality)

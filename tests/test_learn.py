@@ -212,6 +212,16 @@ def test_cli_learn_then_detect_learned(tmp_path):
     assert peaks["learned_probability"].between(0, 1).all()
     meta = read_table_metadata(out)
     assert meta["scorer"] == "learned" and meta["model_file"] == str(model)
+    assert meta["fit_config"] == card["fit_config"]  # the candidates' configuration
+
+
+def test_a_model_scores_the_candidates_of_its_own_configuration():
+    scorer = learn.load()  # the packaged model: detector v1's candidates
+    assert learn.model_config(scorer) == FitConfig.preset("v1")
+    changed = learn.model_config(scorer, FitConfig(r2_min=0.5))
+    assert changed == FitConfig.preset("v1", r2_min=0.5)
+    bare = learn.LearnedScorer(model=None, platt=(1.0, 0.0), threshold=0.5)  # no card
+    assert learn.model_config(bare, FitConfig(r2_min=0.5)) == FitConfig(r2_min=0.5)
 
 
 def test_learn_truth_needs_truth_csv(tmp_path, capsys):
