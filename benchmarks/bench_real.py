@@ -178,26 +178,36 @@ NULL_VARIANCES = (1.0, 1.3, 1.6, 2.0)
 RATES = (0.1, 1.0, 3.0, 10.0)
 
 
-def far_peaks(config: FitConfig, real: Path = REAL) -> tuple[pd.DataFrame, float]:
-    """Passed peaks on the real plume-free data and the clear track they lie on, km.
+def plume_free_data(real: Path = REAL) -> tuple[list[pd.DataFrame], float]:
+    """The real plume-free data, read once, and the clear track it holds, km.
 
-    The plume-free data: the two plume-free stretches of orbit 11522 and the California
-    passes farther than :data:`FAR_KM` from every place and large site.
+    The two plume-free stretches of orbit 11522 and the California passes; of those only
+    the track farther than :data:`FAR_KM` from every place and large site counts (its
+    peaks are filtered by :func:`far_peaks`).
     """
     tables, clear = [], 0.0
     for s in ("5700_6400", "6400_6700"):
         df = pd.read_csv(real / f"oco2_orbit11522_20160831_segment_{s}km.csv")
         if "orbit" not in df:
             df["orbit"] = 11522
-        peaks = detect(df, config)
-        tables.append(peaks[peaks["passed"]])
+        tables.append(df)
         clear += clear_track_km(df)
     ca = read_california(real)
     clear += clear_track_km(ca[near_places_km(ca, excluded_places()) > FAR_KM])
+    return [*tables, ca], clear
+
+
+def far_peaks(config: FitConfig, data: list[pd.DataFrame]) -> pd.DataFrame:
+    """Passed peaks of ``config`` on :func:`plume_free_data` (California: the far ones)."""
+    *stretches, ca = data
+    tables = []
+    for df in stretches:
+        peaks = detect(df, config)
+        tables.append(peaks[peaks["passed"]])
     peaks = detect(ca, config)
     peaks = peaks[peaks["passed"]]
     tables.append(peaks[~explained(peaks)])
-    return pd.concat(tables, ignore_index=True), clear
+    return pd.concat(tables, ignore_index=True)
 
 
 @contextlib.contextmanager
@@ -218,17 +228,18 @@ def calibrate(config: FitConfig, real: Path = REAL) -> str:
 
     ``config`` (with its ``false_peaks_per_10000km`` replaced by each nominal rate of
     :data:`RATES`) runs on the plume-free data of :func:`far_peaks` once per null variance
-    of :data:`NULL_VARIANCES`. The adopted :data:`oco2explore.noise.NULL_VARIANCE` is the
+    of :data:`NULL_VARIANCES` (the data read once, :func:`plume_free_data`). The adopted
+    :data:`oco2explore.noise.NULL_VARIANCE` is the
     smallest whose counts stay at or below the nominal rate where one false peak is
     resolvable (one peak is 10⁴/km per 10,000 km) — a calibration on real data only.
     """
-    lines, clear = [], 0.0
+    data, clear = plume_free_data(real)
     rows = []
     for nu in NULL_VARIANCES:
         with null_variance(nu):
             counts = []
             for rate in RATES:
-                peaks, clear = far_peaks(config.replace(false_peaks_per_10000km=rate), real)
+                peaks = far_peaks(config.replace(false_peaks_per_10000km=rate), data)
                 counts.append(len(peaks))
         rows.append(f"{nu:<6g}" + "".join(f"{1e4 * c / clear:12.2f}" for c in counts))
     lines = [
