@@ -72,6 +72,12 @@ BASELINE_BIN_KM = 10.0
 EXCURSION_LOW = 1.0
 EXCURSION_HIGH = 3.5
 EXCURSION_GAP_KM = 10.0
+#: Each excursion's extent is widened by this fraction of its length on both sides (at
+#: least :data:`EXCURSION_MEAN_KM`): the run above 1 scale of a Gaussian of peak h scales
+#: spans ±σ√(2 ln h), ±1.6–2.1σ for h = 3.5–10, and its flanks beyond still hold up to a
+#: scale; widened by half, the mask reaches ±2.4–3.2σ, where a Gaussian is below 6 % of
+#: its peak. Unmasked flanks of closely spaced domes raised the 50 km component.
+EXCURSION_DILATION = 0.5
 #: median(|d|)² of a Gaussian difference d of variance 2γ is 2γ·0.4549 (0.6745²).
 _MEDIAN_FACTOR = 2.0 * 0.4549
 #: Variance of the detection statistic's z under the real null, in units of the Gaussian
@@ -365,7 +371,8 @@ def excursion_mask(position_km: ArrayLike, xco2: ArrayLike) -> NDArray:
     P15.87(r)`` (one standard deviation of a Gaussian), which enhancements do not
     inflate. An excursion is a connected run of ``r − median(r)`` above
     :data:`EXCURSION_LOW` scales (gaps up to :data:`EXCURSION_GAP_KM`) that reaches
-    :data:`EXCURSION_HIGH` scales; all soundings within its extent are masked. Without
+    :data:`EXCURSION_HIGH` scales; all soundings within its extent, widened by
+    :data:`EXCURSION_DILATION` of its length on each side (the flanks), are masked. Without
     the mask a 3 ppm, σ 30 km dome raises the estimated background components and
     costs the dome its significance.
 
@@ -398,7 +405,11 @@ def excursion_mask(position_km: ArrayLike, xco2: ArrayLike) -> NDArray:
     split = np.flatnonzero(np.diff(s[above]) > EXCURSION_GAP_KM) + 1
     for run in np.split(above, split):
         if u[run].max() >= EXCURSION_HIGH:
-            mask[run[0] : run[-1] + 1] = True
+            lo, hi = s[run[0]], s[run[-1]]
+            grow = EXCURSION_DILATION * max(hi - lo, EXCURSION_MEAN_KM)
+            mask[np.searchsorted(s, lo - grow, "left") : np.searchsorted(s, hi + grow, "right")] = (
+                True
+            )
     return mask
 
 
