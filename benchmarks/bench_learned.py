@@ -102,7 +102,10 @@ def scores(passed: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
 def run_both(data: dict, scorer: learn.LearnedScorer, config: FitConfig) -> dict:
     """Fit scan and learned scorer on one held-out set: scores, false rates, CPU, candidates."""
     fit, t_fit = _timed(detect, data["good"], config)
-    (cand, feats), t_cand = _timed(learn.candidates, data["good"], config)
+    cpu: dict[str, float] = {}
+    own = learn.model_config(scorer, config)
+    fraction = learn.scorer_fraction(scorer)
+    (cand, feats), t_cand = _timed(learn.candidates, data["good"], own, fraction, cpu)
     scored, t_score = _timed(learn.apply_scorer, cand, feats, scorer)
     fit_null, t_fit_null = _timed(detect, data["null"], config)
     learned_null, t_l_null = _timed(learn.score, data["null"], config, scorer)
@@ -118,7 +121,7 @@ def run_both(data: dict, scorer: learn.LearnedScorer, config: FitConfig) -> dict
             "false/1e4 km": 1e4 * int(learned_null["passed"].sum()) / km,
             "cpu": t_cand + t_score + t_l_null,
         },
-        "cpu_parts": {"fit": t_fit, "candidates": t_cand, "score": t_score},
+        "cpu_parts": {"fit": t_fit, "candidates": t_cand, "score": t_score, **cpu},
         "candidates": scored,
         "features": feats,
         "null_km": km,
@@ -247,6 +250,12 @@ def main(argv: list[str] | None = None) -> int:
         f"model {scorer.card['file']} (sha256 {scorer.card['sha256']}), threshold "
         f"{scorer.threshold:.3f}, trained on: {scorer.card['data'].get('source')}"
     )
+    same = learn.model_config(scorer, config) == config
+    print(
+        f"fit scan: FitConfig() (digest {config.digest()}); the model's candidates: "
+        f"{'the same configuration' if same else 'ANOTHER configuration (its card)'}, "
+        f"{scorer.card.get('candidates')}"
+    )
     held, results = [], []
     print(
         f"\n1. held-out simulated days ({HELD_OUT_START} on, {args.regional_days} regional days + "
@@ -312,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         total = parts["candidates"] + parts["score"]
         print(
             f"  {data['noise']:<12} fit scan {parts['fit']:.1f} s; learned {total:.1f} s = "
-            f"permissive scan + features {parts['candidates']:.1f} s + model "
+            f"candidate scan {parts['scan']:.1f} s + features {parts['features']:.2f} s + model "
             f"{parts['score']:.2f} s ({100 * (total / parts['fit'] - 1):+.0f} % over the fit scan)"
         )
     return 0
