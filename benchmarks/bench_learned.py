@@ -172,7 +172,7 @@ def pr_svg(curves: dict[str, tuple[np.ndarray, np.ndarray, tuple[float, float]]]
 
 
 def label_comparison(
-    days: int, held: list[dict], results: list[dict], config: FitConfig
+    days: int, held: list[dict], results: list[dict], config: FitConfig, fraction: float
 ) -> list[str]:
     """Truth-labelled and inventory-labelled models on the same training set, on held-out truth."""
     from train_default_model import training_chunks
@@ -181,12 +181,12 @@ def label_comparison(
     feats, y_truth, y_inv, groups = [], [], [], []
     fit_false = {"truth": 0, "inventory": 0}
     for k, (_name, good, truth) in enumerate(training_chunks(days, 2)):
-        peaks, f = learn.candidates(good, config)
+        peaks, f = learn.candidates(good, config, fraction)
         feats.append(f)
         y_truth.append(learn.truth_labels(peaks, truth))
         y_inv.append(learn.inventory_labels(peaks, sources))
         groups.append(peaks["orbit"].to_numpy(np.int64) + k * 10**7)
-        fit = detect(good, config)
+        fit = peaks if fraction == 1 else detect(good, config)
         fit = fit[fit["passed"]].reset_index(drop=True)
         fit_false["truth"] += int(np.sum(learn.truth_labels(fit, truth) == 0))
         fit_false["inventory"] += int(np.sum(learn.inventory_labels(fit, sources) == 0))
@@ -205,7 +205,7 @@ def label_comparison(
         f"{'labels':<12}{'noise':<12}{'recall':>8}{'prec':>8}{'false/1e4km':>13}{'thr':>7}",
     ]
     for name, y in (("truth", yt), ("inventory", yi)):
-        model = learn.train(X, y, g, fit_false=fit_false[name], seed=0)
+        model = learn.train(X, y, g, fit_false=fit_false[name], seed=0, fraction=fraction)
         for data, res in zip(held, results, strict=True):
             cand = learn.apply_scorer(res["candidates"], res["features"], model)
             sc = scores(cand[cand["passed"]], data["truth"])
@@ -308,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_labels:
         print("\n3. inventory labels vs truth labels (held-out days, truth)")
-        for line in label_comparison(args.label_days, held, results, config):
+        fraction = learn.scorer_fraction(scorer)
+        for line in label_comparison(args.label_days, held, results, config, fraction):
             print("  " + line)
 
     if not args.no_real:

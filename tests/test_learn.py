@@ -37,7 +37,7 @@ def regional():
 def tiny(regional):
     """A small model trained on the regional days."""
     good, truth = regional
-    data = learn.LabelledTracks()
+    data = learn.LabelledTracks(fraction=0.5)  # more candidates from few days
     data.add("regional", good, FitConfig(), lambda p: learn.truth_labels(p, truth))
     card = {"data": "12 regional days, seed 7", "labels": "truth"}
     return data.train(seed=0, card={**card, "fit_config": FitConfig().to_dict()})
@@ -45,11 +45,11 @@ def tiny(regional):
 
 def test_candidate_config_lowers_only_the_threshold():
     v1 = FitConfig.preset("v1")
-    low = learn.candidate_config(v1)
-    assert low.significance_min == v1.significance_min * learn.CANDIDATE_FRACTION
+    low = learn.candidate_config(v1, 0.5)
+    assert low.significance_min == v1.significance_min * 0.5
     assert low.replace(significance_min=v1.significance_min) == v1
     off = FitConfig.preset("v1", significance_min=None)
-    assert learn.candidate_config(off) == off
+    assert learn.candidate_config(off, 0.5) == off
     assert learn.candidate_config(v1, 1.0) == v1  # the fit scan's own refits
     with pytest.raises(InputError, match="fraction"):
         learn.candidate_config(v1, 0.0)
@@ -75,8 +75,8 @@ def test_candidates_of_fraction_one_are_the_fit_scans_rows(regional):
     assert len(feats) == len(peaks)
     np.testing.assert_allclose(peaks["distance_km"], fit["distance_km"])
     np.testing.assert_array_equal(peaks["passed"], fit["passed"])
-    wide, _ = learn.candidates(good, FitConfig())
-    assert len(wide) > len(peaks)  # the default fraction refits more
+    wide, _ = learn.candidates(good, FitConfig(), 0.5)
+    assert len(wide) > len(peaks)  # a lower fraction refits more
 
 
 def test_candidates_include_every_passed_peak_of_the_fit_scan(regional):
@@ -160,13 +160,13 @@ def test_train_is_seeded_and_calibrated(regional, tiny):
     for key in ("data", "labels", "features", "metrics_out_of_fold", "limits", "threshold"):
         assert key in card, key
     assert card["n_positive"] > 0 and card["n_negative"] > 0
-    assert card["candidates"]["fraction_of_threshold"] == learn.CANDIDATE_FRACTION
-    rate = learn.candidate_rate(FitConfig())
+    assert card["candidates"]["fraction_of_threshold"] == 0.5
+    rate = learn.candidate_rate(FitConfig(), 0.5)
     assert card["candidates"]["false_peaks_per_10000km"] == rate
-    peaks, feats = learn.candidates(good, FitConfig())
+    peaks, feats = learn.candidates(good, FitConfig(), 0.5)
     prob = tiny.probability(feats)
     assert ((prob >= 0) & (prob <= 1)).all()
-    again = learn.LabelledTracks()
+    again = learn.LabelledTracks(fraction=0.5)
     again.add("regional", good, FitConfig(), lambda p: learn.truth_labels(p, truth))
     np.testing.assert_array_equal(again.train(seed=0).probability(feats), prob)
 
