@@ -304,3 +304,35 @@ def test_packaged_model_on_real_plume_free_stretches_passes_none(real_data):
         table = pd.read_csv(real_data / f"oco2_orbit11522_20160831_{name}.csv")
         peaks = learn.score(table, FitConfig(), scorer)
         assert not peaks["passed"].any(), name
+
+
+@pytest.fixture(scope="module")
+def bench_real():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench_real
+
+    return bench_real
+
+
+def test_packaged_model_on_real_california_no_more_unexplained_peaks(real_data, bench_real):
+    """bench_real.py's passes: the learned scorer passes no more peaks far (> 60 km) from every
+    city and large site than the fit scan, the same single Highveld peak and none on the
+    plume-free stretches. (The LA and Las Vegas crossings are not asserted: the packaged
+    model misses them, docs/learned.md.)"""
+    scorer = learn.load()
+    ca = bench_real.read_california(real_data)
+    fit = bench_real.evaluate(FitConfig(), real=real_data, california=ca)
+    learned = bench_real.evaluate(
+        FitConfig(),
+        real=real_data,
+        california=ca,
+        detector=lambda df, c: learn.score(df, c, scorer),
+    )
+    assert len(learned.unexplained) <= len(fit.unexplained)
+    assert len(learned.highveld) == 1 and len(learned.plume_free) == 0
+    assert learned.highveld["distance_km"].iloc[0] == pytest.approx(
+        fit.highveld["distance_km"].iloc[0]
+    )
