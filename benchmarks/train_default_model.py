@@ -1,6 +1,7 @@
 """Train the packaged default learned scorer (``oco2explore/data/learned_default.joblib``).
 
-Usage: ``python benchmarks/train_default_model.py [--out PATH] [--regional-days N] [--full-days N]``
+Usage: ``python benchmarks/train_default_model.py [--out PATH] [--regional-days N] [--full-days N]
+[--candidate-fraction F]``
 
 Data: the project's simulator (:func:`oco2explore.simulate.simulate_day`) on days and seeds
 that ``bench_learned.py`` never evaluates on (:data:`TRAIN_SEEDS`, from :data:`TRAIN_START`;
@@ -13,10 +14,10 @@ the passes over the simulator's emitter regions (many plumes, most positives) an
 alarms). A third of the regional days is also given as the minimal table (orbit, positions,
 XCO2 and distance only: no uncertainty, wind or diagnostics), as real tables such as the
 Highveld pass come. Labels: simulated truth (:func:`oco2explore.learn.truth_labels`). The
-candidates are detector v1's (``FitConfig.preset("v1")``, recorded in the card; under the v2
-default the permissive scan gives too few of them, ``oco2explore.learn.PACKAGED_CONFIG_NOTE``).
-Seeded: the same inputs give the same model. Prints the model
-card's summary; writes the model and its card.
+candidates are those of the default detector, ``FitConfig()`` read at run time (recorded in
+the card), refitted down to ``--candidate-fraction`` of its threshold
+(:func:`oco2explore.learn.candidate_config`). Seeded: the same inputs give the same model.
+Prints the model card's summary; writes the model and its card.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ import numpy as np
 import pandas as pd
 
 from oco2explore.config import FitConfig
-from oco2explore.learn import LabelledTracks, default_model_path, save, truth_labels
+from oco2explore.learn import (
+    CANDIDATE_FRACTION,
+    LabelledTracks,
+    default_model_path,
+    save,
+    truth_labels,
+)
 from oco2explore.simulate import REAL_CORRELATED_ERROR_PPM, REGIONS, simulate_day
 from oco2explore.soundings import add_distance_km
 
@@ -110,11 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regional-days", type=int, default=200)
     parser.add_argument("--full-days", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--candidate-fraction", type=float, default=CANDIDATE_FRACTION)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    config = FitConfig.preset("v1")  # learn.PACKAGED_CONFIG_NOTE: v2 gives too few candidates
+    config = FitConfig()  # the default detector, read at run time
     t0 = time.process_time()
-    data = LabelledTracks()
+    data = LabelledTracks(fraction=args.candidate_fraction)
     for k, (name, good, truth) in enumerate(training_chunks(args.regional_days, args.full_days)):
         data.add(name, good, config, lambda p, t=truth: truth_labels(p, t), k * 10**7)
     t_data = time.process_time() - t0
@@ -144,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{c['n_unlabelled_dropped']} unlabelled (dropped); fit scan false on training: "
         f"{c['fit_scan_false_on_training']}"
     )
+    print(f"candidates: {c['candidates']}")
     print(f"threshold {scorer.threshold:.3f}; out-of-fold {c['metrics_out_of_fold']}")
     print(
         f"CPU: data {t_data:.0f} s, training {c['train_cpu_s']:.0f} s; "

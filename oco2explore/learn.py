@@ -9,10 +9,12 @@ candidate windows, trained on labelled tracks, gives every candidate a calibrate
 Candidates
     The ordinary scan (:func:`oco2explore.scan.scan_orbit`) run with a permissive
     significance threshold (:func:`candidate_config`: :data:`CANDIDATE_FRACTION` × the
-    threshold, or :data:`CANDIDATE_RATE_FACTOR` × the false-alarm rate of detector v2),
-    so that candidates just below the fit's threshold are refitted and scored too. Every
-    other bound and check of the configuration is the fit's; the configuration is read at
-    run time (``FitConfig()`` unless given), never fixed here.
+    threshold; with a false-alarm threshold, detector v2, the rate whose threshold at the
+    narrowest width is that fraction of the configuration's, :func:`candidate_rate`), so
+    that candidates below the fit's threshold are refitted and scored too. Every other
+    bound and check of the configuration is the fit's; the configuration is read at run
+    time (``FitConfig()`` unless given), never fixed here. A model records its fraction in
+    its card and scores the candidates of that fraction.
 
 Features (:data:`FEATURES`, one row per candidate, :func:`candidate_features`)
     What the scan computed (significance and its margin over the configuration's
@@ -68,16 +70,29 @@ from numpy.typing import NDArray
 from .config import FitConfig
 from .errors import InputError
 from .fit import best_amplitude, gaussian, line_projection
-from .scan import Track, orbit_groups, prepare_orbit, scan_orbit
+from .scan import (
+    Track,
+    _peak_table,
+    _scan_columns,
+    empty_peaks,
+    orbit_groups,
+    prepare_orbit,
+)
 from .track import window_slice
 from .truth import hits
 
 log = logging.getLogger(__name__)
 
-#: Candidates are refitted down to this fraction of the significance threshold.
-CANDIDATE_FRACTION = 0.5
-#: ... or, with a false-alarm threshold (detector v2), at this multiple of its rate.
-CANDIDATE_RATE_FACTOR = 10.0
+#: Candidates are refitted down to this fraction of the significance threshold (with a
+#: false-alarm threshold: of the threshold at the narrowest width, :func:`candidate_rate`).
+#: 1: the fit scan's own refits, passed and rejected (the scan already refits candidates
+#: down to ``scan.PRESCREEN`` of the threshold). Chosen by measurement on the training
+#: days (docs/learned.md): under detector v2, 0.5 gave more positives (264 against 215 on
+#: the packaged model's 200 + 4 days per noise model) but a lower out-of-fold average
+#: precision (0.66 against 0.77) and a second, wider scan to pay for.
+CANDIDATE_FRACTION = 1.0
+#: Highest false-alarm rate of a candidate scan, per 10,000 km.
+MAX_CANDIDATE_RATE = 1e4
 #: Fixed widths of the white Δχ² features, km.
 PROBE_SIGMAS_KM = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 #: Soundings "under the peak": within this many σ of the centre.
@@ -169,19 +184,49 @@ LIMITS = (
 )
 
 
-def candidate_config(config: FitConfig) -> FitConfig:
+def candidate_config(config: FitConfig, fraction: float = CANDIDATE_FRACTION) -> FitConfig:
     """The permissive configuration whose scan gives the candidates.
 
-    ``config`` with the significance threshold lowered: the false-alarm rate ×
-    :data:`CANDIDATE_RATE_FACTOR` (capped at 10⁴) when set, else ``significance_min`` ×
-    :data:`CANDIDATE_FRACTION`; unchanged when the threshold is off.
+    ``config`` with the significance threshold lowered to ``fraction`` of it: with a
+    false-alarm threshold (``false_peaks_per_10000km``, detector v2) the rate of
+    :func:`candidate_rate`, else ``significance_min`` × ``fraction``; unchanged when the
+    threshold is off or ``fraction`` is 1 (the fit scan's own refits).
+
+    Parameters
+    ----------
+    config : FitConfig
+        The detector's configuration.
+    fraction : float
+        Candidate threshold over the detector's, in (0, 1].
     """
+    if not 0 < fraction <= 1:
+        raise InputError(f"candidate fraction must be in (0, 1], got {fraction!r}")
+    if fraction == 1:
+        return config
     if config.false_peaks_per_10000km is not None:
-        rate = min(config.false_peaks_per_10000km * CANDIDATE_RATE_FACTOR, 1e4)
-        return config.replace(false_peaks_per_10000km=rate)
+        return config.replace(false_peaks_per_10000km=candidate_rate(config, fraction))
     if config.significance_min is not None:
-        return config.replace(significance_min=config.significance_min * CANDIDATE_FRACTION)
+        return config.replace(significance_min=config.significance_min * fraction)
     return config
+
+
+def candidate_rate(config: FitConfig, fraction: float = CANDIDATE_FRACTION) -> float:
+    """False-alarm rate (per 10,000 km) of the candidate scan under a false-alarm threshold.
+
+    The rate whose threshold at ``sigma_min_km`` (the highest of the σ range) is
+    ``fraction`` × the configuration's there (:func:`oco2explore.noise.false_peaks_per_10000km`,
+    the inverse of the threshold), at least the configuration's rate and at most
+    :data:`MAX_CANDIDATE_RATE`. Read from ``config``, so it follows any change of defaults.
+    """
+    from .noise import false_peaks_per_10000km
+
+    rate = config.false_peaks_per_10000km
+    if rate is None:
+        raise InputError("candidate_rate needs a configuration with false_peaks_per_10000km")
+    lo, hi = config.sigma_min_km, config.sigma_max_km
+    limit = config.significance_limit(lo)
+    wanted = float(np.asarray(false_peaks_per_10000km(fraction * limit, lo, lo, hi)))
+    return float(min(max(wanted, rate), MAX_CANDIDATE_RATE))
 
 
 def _robust_scatter(y: NDArray) -> float:
@@ -331,6 +376,8 @@ def _orbit_features(track: Track, peaks: pd.DataFrame, config: FitConfig) -> pd.
 def candidates(
     soundings: pd.DataFrame,
     config: FitConfig | None = None,
+    fraction: float = CANDIDATE_FRACTION,
+    cpu: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Candidate windows of a sounding table and their features.
 
@@ -341,6 +388,12 @@ def candidates(
     config : FitConfig, optional
         The detector's configuration (``FitConfig()`` when None, read at call time); the
         candidates come from :func:`candidate_config` of it, the margins use it.
+    fraction : float
+        Candidate threshold over the configuration's (:func:`candidate_config`; a model's
+        own is :func:`scorer_fraction`).
+    cpu : dict, optional
+        When given, CPU seconds are added to its ``"scan"`` (preparation and scan) and
+        ``"features"`` entries (for benchmarks).
 
     Returns
     -------
@@ -351,20 +404,32 @@ def candidates(
         :data:`FEATURES` of each row of ``peaks`` (same index).
     """
     config = FitConfig() if config is None else config
-    permissive = candidate_config(config)
-    peaks, feats = [], []
+    permissive = candidate_config(config, fraction)
+    # As :func:`oco2explore.scan.detect` does it: the orbits' columns, one peak table (with
+    # fraction 1 it is detect's table), then the features of each orbit's rows.
+    t0 = time.process_time()
+    tracks, parts = [], []
     for _, orbit_df in orbit_groups(soundings, permissive):
         track = prepare_orbit(orbit_df, permissive)
-        rows = scan_orbit(track, permissive)
-        if not len(rows):
-            continue
-        peaks.append(rows)
+        columns = _scan_columns(track, permissive)
+        if columns is not None:
+            tracks.append(track)
+            parts.append(columns)
+    peaks = _peak_table(parts) if parts else empty_peaks()
+    t1 = time.process_time()
+    feats = []
+    start = 0
+    for track, columns in zip(tracks, parts, strict=True):
+        n = len(columns["distance_km"])
+        rows = peaks.iloc[start : start + n].reset_index(drop=True)
         feats.append(_orbit_features(track, rows, config))
-    if not peaks:
-        from .scan import empty_peaks
-
-        return empty_peaks(), pd.DataFrame(columns=list(FEATURE_NAMES), dtype=float)
-    return pd.concat(peaks, ignore_index=True), pd.concat(feats, ignore_index=True)
+        start += n
+    if cpu is not None:
+        cpu["scan"] = cpu.get("scan", 0.0) + t1 - t0
+        cpu["features"] = cpu.get("features", 0.0) + time.process_time() - t1
+    if not feats:
+        return peaks, pd.DataFrame(columns=list(FEATURE_NAMES), dtype=float)
+    return peaks, pd.concat(feats, ignore_index=True)
 
 
 def truth_labels(peaks: pd.DataFrame, truth: pd.DataFrame) -> NDArray:
@@ -449,7 +514,13 @@ class LearnedScorer:
         """Calibrated probability that each candidate is a plume (0–1)."""
         if not len(features):
             return np.zeros(0)
-        score = self.model.decision_function(features[list(self.features)].to_numpy(float))
+        from threadpoolctl import threadpool_limits
+
+        # One thread: the trees of a few hundred candidates take milliseconds, while idle
+        # OpenMP workers spin and, on a loaded machine, cost seconds of CPU (measured in
+        # bench_learned.py: 3.6 s instead of 0.01 s on 60 simulated regional days).
+        with threadpool_limits(limits=1, user_api="openmp"):
+            score = self.model.decision_function(features[list(self.features)].to_numpy(float))
         return _platt(score, self.platt)
 
 
@@ -517,6 +588,7 @@ def train(
     fit_false: int = 0,
     seed: int = 0,
     card: dict[str, Any] | None = None,
+    fraction: float = CANDIDATE_FRACTION,
 ) -> LearnedScorer:
     """Train, calibrate and threshold a scorer on labelled candidates.
 
@@ -534,7 +606,11 @@ def train(
     seed : int
         Random seed of the classifier.
     card : dict, optional
-        Model-card entries to record (``data``, ``labels`` …).
+        Model-card entries to record (``data``, ``labels`` …; ``fit_config``: the
+        configuration of the candidates).
+    fraction : float
+        Candidate threshold over the configuration's the candidates were found with
+        (:func:`candidate_config`), recorded in the card: the model scores such candidates.
 
     Returns
     -------
@@ -581,10 +657,7 @@ def train(
             "hyperparameters": HGB_PARAMS,
             "seed": seed,
             "features": FEATURES,
-            "candidates": {
-                "fraction_of_threshold": CANDIDATE_FRACTION,
-                "rate_factor": CANDIDATE_RATE_FACTOR,
-            },
+            "candidates": _candidate_card(info.get("fit_config"), fraction),
             "n_candidates": int(keep.size),
             "n_positive": n_pos,
             "n_negative": n_neg,
@@ -607,6 +680,29 @@ def train(
         }
     )
     return LearnedScorer(model=model, platt=platt, threshold=threshold, card=info)
+
+
+def _candidate_card(fit_config: dict[str, Any] | None, fraction: float) -> dict[str, Any]:
+    """The candidate rule of a model card: the fraction and the thresholds it gives."""
+    out: dict[str, Any] = {"fraction_of_threshold": float(fraction)}
+    if fit_config is None:
+        return out
+    config = FitConfig.from_dict(fit_config)
+    permissive = candidate_config(config, fraction)
+    if permissive.false_peaks_per_10000km is not None:
+        out["false_peaks_per_10000km"] = permissive.false_peaks_per_10000km
+    lo = config.sigma_min_km
+    limit, low = config.significance_limit(lo), permissive.significance_limit(lo)
+    if limit is not None and low is not None:
+        out[f"threshold_at_{lo:g}km"] = round(float(low), 3)
+        out[f"detector_threshold_at_{lo:g}km"] = round(float(limit), 3)
+    return out
+
+
+def scorer_fraction(scorer: LearnedScorer) -> float:
+    """The candidate fraction a model was trained on (its card; :data:`CANDIDATE_FRACTION`)."""
+    rule = scorer.card.get("candidates") or {}
+    return float(rule.get("fraction_of_threshold", CANDIDATE_FRACTION))
 
 
 def _sklearn_version() -> str:
@@ -749,8 +845,8 @@ def score(
         Detector configuration (``FitConfig()`` when None). A model scores the
         candidates of the configuration it was trained with (its card's
         ``fit_config``): the fields of ``config`` that differ from ``FitConfig()`` are
-        applied on top of that one, so the defaults mean the model's own (the packaged
-        model was trained on detector v1's candidates, :data:`PACKAGED_CONFIG_NOTE`).
+        applied on top of that one, so the defaults mean the model's own. The candidate
+        fraction is the model's too (:func:`scorer_fraction`).
     scorer : LearnedScorer, optional
         The model (the packaged default when None).
 
@@ -762,15 +858,8 @@ def score(
     """
     scorer = load() if scorer is None else scorer
     config = model_config(scorer, config)
-    peaks, feats = candidates(soundings, config)
+    peaks, feats = candidates(soundings, config, scorer_fraction(scorer))
     return apply_scorer(peaks, feats, scorer)
-
-
-#: Why the packaged model keeps detector v1's candidates though v2 is the default: under
-#: v2's false-alarm threshold the permissive scan (:func:`candidate_config`) gives too few
-#: candidates to learn from (12 simulated regional days, seed 7: 27 candidates, 2 true
-#: plumes). Training on v2 needs a wider candidate rule first.
-PACKAGED_CONFIG_NOTE = "detector v1 candidates (FitConfig.preset('v1'))"
 
 
 def model_config(scorer: LearnedScorer, config: FitConfig | None = None) -> FitConfig:
@@ -810,6 +899,8 @@ class LabelledTracks:
     groups: list[NDArray] = field(default_factory=list)
     fit_false: int = 0
     names: list[str] = field(default_factory=list)
+    #: Candidate threshold over the configuration's (:func:`candidate_config`).
+    fraction: float = CANDIDATE_FRACTION
 
     def add(
         self,
@@ -822,12 +913,13 @@ class LabelledTracks:
         """Add one table: its candidates, labels (``label(peaks)``) and the fit's false count."""
         from .scan import detect
 
-        peaks, feats = candidates(soundings, config)
+        peaks, feats = candidates(soundings, config, self.fraction)
         self.peaks.append(peaks)
         self.features.append(feats)
         self.labels.append(np.asarray(label(peaks), dtype=float))
         self.groups.append(peaks["orbit"].to_numpy(np.int64) + group_offset)
-        fit = detect(soundings, config)
+        # The fit scan's own peaks: those of the candidate scan when it is the fit scan.
+        fit = peaks if self.fraction == 1 else detect(soundings, config)
         fit = fit[fit["passed"]].reset_index(drop=True)
         self.fit_false += int(np.count_nonzero(np.asarray(label(fit)) == 0))
         self.names.append(name)
@@ -842,6 +934,7 @@ class LabelledTracks:
             fit_false=self.fit_false,
             seed=seed,
             card=card,
+            fraction=self.fraction,
         )
 
 

@@ -37,21 +37,46 @@ def regional():
 def tiny(regional):
     """A small model trained on the regional days."""
     good, truth = regional
-    data = learn.LabelledTracks()
-    data.add("regional", good, FitConfig.preset("v1"), lambda p: learn.truth_labels(p, truth))
-    return data.train(seed=0, card={"data": "12 regional days, seed 7", "labels": "truth"})
+    data = learn.LabelledTracks(fraction=0.5)  # more candidates from few days
+    data.add("regional", good, FitConfig(), lambda p: learn.truth_labels(p, truth))
+    card = {"data": "12 regional days, seed 7", "labels": "truth"}
+    return data.train(seed=0, card={**card, "fit_config": FitConfig().to_dict()})
 
 
 def test_candidate_config_lowers_only_the_threshold():
     v1 = FitConfig.preset("v1")
-    low = learn.candidate_config(v1)
-    assert low.significance_min == v1.significance_min * learn.CANDIDATE_FRACTION
+    low = learn.candidate_config(v1, 0.5)
+    assert low.significance_min == v1.significance_min * 0.5
     assert low.replace(significance_min=v1.significance_min) == v1
-    v2 = FitConfig.preset("v2")
-    rate = learn.candidate_config(v2).false_peaks_per_10000km
-    assert rate == v2.false_peaks_per_10000km * learn.CANDIDATE_RATE_FACTOR
     off = FitConfig.preset("v1", significance_min=None)
-    assert learn.candidate_config(off) == off
+    assert learn.candidate_config(off, 0.5) == off
+    assert learn.candidate_config(v1, 1.0) == v1  # the fit scan's own refits
+    with pytest.raises(InputError, match="fraction"):
+        learn.candidate_config(v1, 0.0)
+
+
+@pytest.mark.parametrize("fraction", [0.3, 0.5, 0.8])
+def test_candidate_rate_gives_the_fraction_of_the_default_threshold(fraction):
+    config = FitConfig()  # the default detector, whatever its rate and σ range
+    low = learn.candidate_config(config, fraction)
+    assert low.replace(false_peaks_per_10000km=config.false_peaks_per_10000km) == config
+    assert low.false_peaks_per_10000km > config.false_peaks_per_10000km
+    s = config.sigma_min_km
+    assert low.significance_limit(s) == pytest.approx(fraction * config.significance_limit(s))
+    # No width is held to more than its own threshold.
+    for sigma in (s, 3.0, 10.0, config.sigma_max_km):
+        assert low.significance_limit(sigma) < config.significance_limit(sigma)
+
+
+def test_candidates_of_fraction_one_are_the_fit_scans_rows(regional):
+    good, _ = regional
+    peaks, feats = learn.candidates(good, FitConfig(), 1.0)
+    fit = detect(good, FitConfig())
+    assert len(feats) == len(peaks)
+    np.testing.assert_allclose(peaks["distance_km"], fit["distance_km"])
+    np.testing.assert_array_equal(peaks["passed"], fit["passed"])
+    wide, _ = learn.candidates(good, FitConfig(), 0.5)
+    assert len(wide) > len(peaks)  # a lower fraction refits more
 
 
 def test_candidates_include_every_passed_peak_of_the_fit_scan(regional):
@@ -135,11 +160,14 @@ def test_train_is_seeded_and_calibrated(regional, tiny):
     for key in ("data", "labels", "features", "metrics_out_of_fold", "limits", "threshold"):
         assert key in card, key
     assert card["n_positive"] > 0 and card["n_negative"] > 0
-    peaks, feats = learn.candidates(good, FitConfig.preset("v1"))
+    assert card["candidates"]["fraction_of_threshold"] == 0.5
+    rate = learn.candidate_rate(FitConfig(), 0.5)
+    assert card["candidates"]["false_peaks_per_10000km"] == rate
+    peaks, feats = learn.candidates(good, FitConfig(), 0.5)
     prob = tiny.probability(feats)
     assert ((prob >= 0) & (prob <= 1)).all()
-    again = learn.LabelledTracks()
-    again.add("regional", good, FitConfig.preset("v1"), lambda p: learn.truth_labels(p, truth))
+    again = learn.LabelledTracks(fraction=0.5)
+    again.add("regional", good, FitConfig(), lambda p: learn.truth_labels(p, truth))
     np.testing.assert_array_equal(again.train(seed=0).probability(feats), prob)
 
 
@@ -216,12 +244,40 @@ def test_cli_learn_then_detect_learned(tmp_path):
 
 
 def test_a_model_scores_the_candidates_of_its_own_configuration():
-    scorer = learn.load()  # the packaged model: detector v1's candidates
+    v1 = {"fit_config": FitConfig.preset("v1").to_dict()}
+    scorer = learn.LearnedScorer(model=None, platt=(1.0, 0.0), threshold=0.5, card=v1)
     assert learn.model_config(scorer) == FitConfig.preset("v1")
     changed = learn.model_config(scorer, FitConfig(r2_min=0.5))
     assert changed == FitConfig.preset("v1", r2_min=0.5)
     bare = learn.LearnedScorer(model=None, platt=(1.0, 0.0), threshold=0.5)  # no card
     assert learn.model_config(bare, FitConfig(r2_min=0.5)) == FitConfig(r2_min=0.5)
+    assert learn.scorer_fraction(bare) == learn.CANDIDATE_FRACTION
+
+
+def test_score_uses_the_models_candidate_fraction(tiny, regional):
+    good, _ = regional
+    own = learn.LearnedScorer(
+        model=tiny.model,
+        platt=tiny.platt,
+        threshold=tiny.threshold,
+        card={**tiny.card, "candidates": {"fraction_of_threshold": 1.0}},
+    )
+    assert learn.scorer_fraction(own) == 1.0
+    peaks = learn.score(good, FitConfig(), own)
+    np.testing.assert_allclose(peaks["distance_km"], detect(good, FitConfig())["distance_km"])
+
+
+def test_packaged_model_scores_the_default_detectors_candidates():
+    """The packaged model was trained on FitConfig()'s candidates: retrain it when they change."""
+    scorer = learn.load()
+    assert scorer.card["fit_config"] == FitConfig().to_dict()
+    assert learn.model_config(scorer) == FitConfig()
+    rule = scorer.card["candidates"]
+    fraction = learn.scorer_fraction(scorer)
+    assert rule["false_peaks_per_10000km"] == pytest.approx(
+        learn.candidate_rate(FitConfig(), fraction)
+    )
+    assert learn.default_model_path().stat().st_size <= 5 * 2**20
 
 
 def test_learn_truth_needs_truth_csv(tmp_path, capsys):
@@ -248,3 +304,35 @@ def test_packaged_model_on_real_plume_free_stretches_passes_none(real_data):
         table = pd.read_csv(real_data / f"oco2_orbit11522_20160831_{name}.csv")
         peaks = learn.score(table, FitConfig(), scorer)
         assert not peaks["passed"].any(), name
+
+
+@pytest.fixture(scope="module")
+def bench_real():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench_real
+
+    return bench_real
+
+
+def test_packaged_model_on_real_california_no_more_unexplained_peaks(real_data, bench_real):
+    """bench_real.py's passes: the learned scorer passes no more peaks far (> 60 km) from every
+    city and large site than the fit scan, the same single Highveld peak and none on the
+    plume-free stretches. (The LA and Las Vegas crossings are not asserted: the packaged
+    model misses them, docs/learned.md.)"""
+    scorer = learn.load()
+    ca = bench_real.read_california(real_data)
+    fit = bench_real.evaluate(FitConfig(), real=real_data, california=ca)
+    learned = bench_real.evaluate(
+        FitConfig(),
+        real=real_data,
+        california=ca,
+        detector=lambda df, c: learn.score(df, c, scorer),
+    )
+    assert len(learned.unexplained) <= len(fit.unexplained)
+    assert len(learned.highveld) == 1 and len(learned.plume_free) == 0
+    assert learned.highveld["distance_km"].iloc[0] == pytest.approx(
+        fit.highveld["distance_km"].iloc[0]
+    )
