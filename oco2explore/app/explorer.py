@@ -81,7 +81,16 @@ STYLE = """<style>
   font-size: 13px; margin-left: 8px; vertical-align: middle;}
 .oco2-badge-real {background: #1b7f2a;} .oco2-badge-simulated {background: #6a1b9a;}
 .oco2-help {font-size: 13px; max-width: 1100px;}
+.oco2-panels > .oco2-controls, .oco2-panels > .oco2-result {
+  height: 100%; overflow-y: auto; scrollbar-gutter: stable;
+}
+.oco2-panels > .oco2-controls > * {flex-shrink: 0;}
 </style>"""
+#: Heights (CSS) that keep the map with its window handle, the sliders and the result values
+#: on a 1280×800 screen: the map and the sliders/result panels end above the viewport's
+#: bottom (the panels scroll inside themselves; larger screens show more of them).
+MAP_HEIGHT = "max(360px, 100vh - 395px)"
+PANELS_HEIGHT = "max(250px, 100vh - 515px)"
 #: The "How to use" panel.
 HELP = """<div class='oco2-help'>
 <p><b>What OCO-2 sees.</b> NASA's OCO-2 satellite measures XCO2, the column-averaged CO₂
@@ -257,14 +266,19 @@ class OrbitView:
             [self.link, self.export, self.peaks_export, W.HBox(figure_buttons)],
             layout=W.Layout(width="100%"),
         )
+        # The map keeps its height (a flex column would stretch it to the right column's).
+        self.map.map.layout.height = MAP_HEIGHT
+        self.map.map.layout.flex = "0 0 auto"
         left = W.VBox(
             [navigation, self.map.map, self.sources_panel.widget, exports],
             layout=W.Layout(width="46%", min_width="0"),
         )
-        self.controls.widget.layout.flex = "0 0 322px"
+        self.controls.widget.layout.flex = "0 0 336px"
         self.result.layout.flex = "1 1 auto"
+        panels = W.HBox([self.controls.widget, self.result], layout=W.Layout(height=PANELS_HEIGHT))
+        panels.add_class("oco2-panels")
         right = W.VBox(
-            [self.profile.widget, W.HBox([self.controls.widget, self.result])],
+            [self.profile.widget, panels],
             layout=W.Layout(width="54%", min_width="0", padding="0 0 0 8px"),
         )
         self.widget = W.HBox([left, right], layout=W.Layout(width="100%"))
@@ -340,7 +354,9 @@ class OrbitView:
         if centre is None:
             centre = self._strongest_peak_km()
         self.move_to_km(centre)
-        self.map.zoom_to(*self.track_near(self.centre_km, ZOOM_HALF_SPAN_KM))
+        self.map.zoom_to(
+            *self.track_near(self.centre_km, ZOOM_HALF_SPAN_KM), centre=self.handle_latlon
+        )
         self.show_status()
 
     def show_status(self) -> None:

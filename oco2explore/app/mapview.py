@@ -330,10 +330,16 @@ class OrbitMap:
         )
         self.legend.value = map_legend(vmin, vmax)
 
-    def zoom_to(self, lat: np.ndarray, lon: np.ndarray) -> None:
-        """Show all the given points (degrees)."""
+    def zoom_to(
+        self, lat: np.ndarray, lon: np.ndarray, centre: tuple[float, float] | None = None
+    ) -> None:
+        """Show all the given points (degrees), centred on ``centre`` (lat, lon) if given.
+
+        Centring on the window's handle keeps it in the middle of the map, on screen.
+        """
         if len(lat):
-            self.map.center, self.map.zoom = view_of(lat, lon)
+            middle, zoom = view_of(lat, lon)
+            self.map.center, self.map.zoom = centre or middle, zoom
 
     def show_window(
         self,

@@ -17,21 +17,22 @@ import pandas as pd
 
 from ..config import FitConfig
 
-#: Rows of the result table: (label, value key, error key, unit, format).
+#: Rows of the result table: (label, value key, error key, unit, format); the values people
+#: look at first go first (they stay on screen when the panel scrolls).
 RESULT_ROWS: tuple[tuple[str, str, str | None, str, str], ...] = (
     ("Δ peak height", "delta_ppm", "delta_ppm_err", "ppm", ".2f"),
     ("A amplitude", "amplitude", "amplitude_err", "ppm·km", ".1f"),
     ("σ width", "sigma_km", "sigma_km_err", "km", ".1f"),
     ("centre", "center_km", "center_km_err", "km", ".1f"),
+    ("significance Δχ²/χ²ν", "significance", None, "", ".1f"),
+    ("emission", "emission_mt_per_yr", "emission_err_mt_per_yr", "Mt CO2/yr", ".2f"),
+    ("emission", "emission_kg_per_s", "emission_err_kg_per_s", "kg CO2/s", ".0f"),
+    ("wind across track", "wind_perp", None, "m/s", ".2f"),
+    ("soundings (left | right, 2σ)", "n_soundings", None, "", "d"),
     ("background slope", "slope", None, "ppm/km", ".4f"),
     ("background at centre", "intercept", None, "ppm", ".2f"),
     ("R (±4σ)", "r", None, "", ".3f"),
     ("R² (±4σ)", "r2", None, "", ".3f"),
-    ("significance Δχ²/χ²ν", "significance", None, "", ".1f"),
-    ("soundings (left | right, 2σ)", "n_soundings", None, "", "d"),
-    ("wind across track", "wind_perp", None, "m/s", ".2f"),
-    ("emission", "emission_kg_per_s", "emission_err_kg_per_s", "kg CO2/s", ".0f"),
-    ("emission", "emission_mt_per_yr", "emission_err_mt_per_yr", "Mt CO2/yr", ".2f"),
 )
 
 

@@ -14,9 +14,9 @@ LEGEND = (
     "<span style='color:#31688e'>●</span> soundings &nbsp;"
     "<span style='color:#e53935'>━</span> Gaussian + background fit &nbsp;"
     "<span style='color:#333'>╌</span> background &nbsp;"
-    "<span style='color:#9e9e9e'>│</span> window edges &nbsp;"
-    "<span style='color:#e53935'>▼</span> detected peaks &nbsp;"
-    "<span style='color:#00c853'>◆</span> true plumes (simulated days)</div>"
+    "<span style='color:#9e9e9e'>│</span> window &nbsp;"
+    "<span style='color:#e53935'>▼</span> peaks &nbsp;"
+    "<span style='color:#00c853'>◆</span> true plumes</div>"
 )
 
 
@@ -90,7 +90,7 @@ class ProfilePlot:
             marks=[self.points, self.background, self.model, self.edges, self.peaks, self.truth],
             axes=axes,
             fig_margin={"top": 20, "bottom": 45, "left": 70, "right": 15},
-            layout=W.Layout(height="300px", width="100%"),
+            layout=W.Layout(height="270px", width="100%"),
             animation_duration=0,
         )
         self.figure.add_class("oco2-profile")
