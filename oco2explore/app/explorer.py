@@ -197,6 +197,8 @@ class OrbitView:
         self.candidates = pd.DataFrame()
         self.truth = pd.DataFrame()
         self._track: Track | None = None
+        self._sources_key: tuple | None = None  # what the candidate sources were ranked for
+        self._exported: tuple[str, pd.DataFrame] = ("", pd.DataFrame())  # peaks in the links
         self._busy = False
 
         self.file_select = W.Dropdown(
@@ -401,6 +403,7 @@ class OrbitView:
         self.quality = quality
         self.soundings = one.reset_index(drop=True)
         self._track = None
+        self._sources_key = None
         # Frame centres: the track without the footprints' cross-track zig-zag.
         self.track = (
             self.soundings.groupby("distance_km", sort=True)[["latitude", "longitude"]]
@@ -482,7 +485,11 @@ class OrbitView:
                 )
             )
         stem = f"oco2explore_peaks_orbit{self.orbit}"
-        self.peaks_export.value = table_links(self.peaks, stem, "orbit's peaks", "oco2-peaks")
+        old_stem, old_peaks = self._exported
+        if stem != old_stem or not self.peaks.equals(old_peaks):
+            # Written again only when the table changed (a CSV and a Parquet file per scan).
+            self.peaks_export.value = table_links(self.peaks, stem, "orbit's peaks", "oco2-peaks")
+            self._exported = (stem, self.peaks)
         if redraw_changed_only and options == list(self.peak_select.options):
             return
         self.map.show_peaks(self.peaks)
@@ -628,21 +635,24 @@ class OrbitView:
         return lat, lon
 
     def _show_sources(self, centre: tuple[float, float]) -> None:
+        """Rank the sources of the current fit; kept when the fit's plume did not change (a
+        threshold slider changes the verdict, not the plume), so the list is not redrawn."""
         row = self.row
-        self.candidates = nearest_sources(
+        args = (
             centre[0],
             centre[1],
             _float(row.get("windspeed_u")),
             _float(row.get("windspeed_v")),
-            self.sources,
-            top_k=TOP_K_SOURCES,
-            sigma_km=_float(row.get("sigma_km")),
-            delta_ppm=_float(row.get("delta_ppm")),
-            wind_perp=_float(row.get("wind_perp")),
-            psurf=_float(row.get("psurf")),
-            tcwv=_float(row.get("tcwv")),
         )
-        self.sources_panel.show(self.candidates, _float(row.get("delta_ppm")))
+        plume = {
+            k: _float(row.get(k)) for k in ("sigma_km", "delta_ppm", "wind_perp", "psurf", "tcwv")
+        }
+        key = (args, tuple(plume.values()))
+        if key == self._sources_key:
+            return
+        self.candidates = nearest_sources(*args, self.sources, top_k=TOP_K_SOURCES, **plume)
+        self._sources_key = key
+        self.sources_panel.show(self.candidates, plume["delta_ppm"])
         self.map.highlight(None, None)
 
     def _source_chosen(self, row: pd.Series | None) -> None:
