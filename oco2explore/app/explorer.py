@@ -95,8 +95,8 @@ STYLE = """<style>
 #: Heights (CSS) that keep the map with its window handle, the sliders and the result values
 #: on a 1280×800 screen: the map and the sliders/result panels end above the viewport's
 #: bottom (the panels scroll inside themselves; larger screens show more of them).
-MAP_HEIGHT = "max(360px, 100vh - 395px)"
-PANELS_HEIGHT = "max(250px, 100vh - 515px)"
+MAP_HEIGHT = "max(360px, 100vh - 420px)"
+PANELS_HEIGHT = "max(250px, 100vh - 540px)"
 #: The "How to use" panel.
 HELP = """<div class='oco2-help'>
 <p><b>What OCO-2 sees.</b> NASA's OCO-2 satellite measures XCO2, the column-averaged CO₂
@@ -127,7 +127,8 @@ class Messages:
     def __init__(self) -> None:
         self.text = W.HTML()
         self.text.add_class("oco2-message")
-        self.bar = W.IntProgress(min=0, max=1, layout=W.Layout(width="240px", visibility="hidden"))
+        # The bar takes no room when idle: the status line starts at the left and fits one line.
+        self.bar = W.IntProgress(min=0, max=1, layout=W.Layout(width="240px", display="none"))
         self.bar.add_class("oco2-progress")
         self.widget = W.HBox([self.bar, self.text])
 
@@ -143,12 +144,12 @@ class Messages:
     def busy(self, text: str, steps: int = 1) -> Iterator[W.IntProgress]:
         """Show ``text`` and a progress bar of ``steps`` while the block runs."""
         self.bar.max, self.bar.value = max(steps, 1), 0
-        self.bar.layout.visibility = "visible"
+        self.bar.layout.display = None
         self.show(f"⏳ {text}")
         try:
             yield self.bar
         finally:
-            self.bar.layout.visibility = "hidden"
+            self.bar.layout.display = "none"
 
     @contextlib.contextmanager
     def guard(self, what: str) -> Iterator[None]:
