@@ -203,3 +203,43 @@ def test_errors_become_messages_not_exceptions(explorer):
     orbit.controls.values["sigma_max_km"].value = 10.0
     assert "oco2-error" in explorer.messages.text.value
     assert "sigma_min_km &lt; sigma_max_km" in explorer.messages.text.value
+
+
+def test_learned_scorer_adds_its_probability_beside_the_significance(tmp_path, monkeypatch):
+    from oco2explore.learn import load, score
+
+    monkeypatch.setenv("OCO2EXPLORE_CACHE", str(tmp_path))
+    app = Explorer(None, basemap=False)  # the demo data: it opens on the real Highveld pass
+    app.start("")
+    orbit = app.orbit
+    assert orbit.scorer_select.value == "fit"
+    assert "scorer: fit scan" in app.messages.text.value
+    assert "learned_probability" not in orbit.peaks.columns
+    assert "learned probability" not in orbit.result.value
+
+    orbit.scorer_select.value = "learned"
+    # The same function as `oco2explore detect --scorer learned`, on the orbit's soundings.
+    expected = score(orbit.soundings, orbit.controls.config, load())
+    pd.testing.assert_frame_equal(orbit.peaks, expected)
+    probability = orbit.peaks["learned_probability"]
+    assert len(probability) and probability.between(0.0, 1.0).all()
+    labels = [label for label, _ in orbit.peak_select.options]
+    rows = orbit.peaks.sort_values("distance_km").iterrows()
+    for (_, peak), label in zip(rows, labels, strict=True):
+        assert f"S {peak['significance']:6.1f}  p {peak['learned_probability']:4.2f}" in label
+    status = app.messages.text.value
+    assert "scorer: learned, learned_default.joblib" in status
+    assert re.search(rf"{int(orbit.peaks['passed'].sum())} of {len(orbit.peaks)} peaks", status)
+    # The window on a candidate: its row, its probability in the result panel.
+    peak = orbit.peaks.sort_values("significance").iloc[-1]
+    orbit.jump_to_peak(peak["peak_id"])
+    assert orbit.fit.significance == pytest.approx(peak["significance"], rel=1e-9)
+    assert orbit.row["learned_probability"] == pytest.approx(peak["learned_probability"])
+    assert f"probability {peak['learned_probability']:.2f}" in orbit.result.value
+    assert "oco2-learned_probability" in orbit.result.value
+    assert orbit.record()["scorer"].startswith("learned")
+
+    orbit.scorer_select.value = "fit"
+    assert "learned_probability" not in orbit.peaks.columns
+    assert "scorer: fit scan" in app.messages.text.value
+    assert "oco2-learned_probability" not in orbit.result.value

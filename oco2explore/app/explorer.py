@@ -16,7 +16,7 @@ import os
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 import numpy as np
@@ -47,6 +47,9 @@ from .panels import SourcesPanel, download_links, result_html, table_links
 from .profile import MODEL_POINTS, ProfilePlot
 from .state import View, parse_query, view_query
 
+if TYPE_CHECKING:
+    from ..learn import LearnedScorer
+
 log = logging.getLogger(__name__)
 
 #: Environment variable naming the data root (folder or swift://...), set by ``serve``.
@@ -63,6 +66,9 @@ MAX_MAP_SOURCES = 1500
 MIN_MAP_SOURCE_T_PER_YR = 0.5e6
 #: Margin around the orbit's soundings within which sources are drawn, degrees.
 SOURCE_MARGIN_DEG = 2.0
+#: The scorers of the orbit's peaks: the fit scan's thresholds, or the learned model
+#: (:func:`oco2explore.learn.score`, as ``oco2explore detect --scorer learned``).
+SCORERS = (("fit scan", "fit"), ("learned", "learned"))
 #: A true plume is marked when its crossing lies this close to the orbit's track, km.
 TRUTH_TRACK_KM = 10.0
 #: Page style: compact lists and tables, legends, a result panel that never cuts a value.
@@ -81,7 +87,16 @@ STYLE = """<style>
   font-size: 13px; margin-left: 8px; vertical-align: middle;}
 .oco2-badge-real {background: #1b7f2a;} .oco2-badge-simulated {background: #6a1b9a;}
 .oco2-help {font-size: 13px; max-width: 1100px;}
+.oco2-panels > .oco2-controls, .oco2-panels > .oco2-result {
+  height: 100%; overflow-y: auto; scrollbar-gutter: stable;
+}
+.oco2-panels > .oco2-controls > * {flex-shrink: 0;}
 </style>"""
+#: Heights (CSS) that keep the map with its window handle, the sliders and the result values
+#: on a 1280×800 screen: the map and the sliders/result panels end above the viewport's
+#: bottom (the panels scroll inside themselves; larger screens show more of them).
+MAP_HEIGHT = "max(360px, 100vh - 420px)"
+PANELS_HEIGHT = "max(250px, 100vh - 540px)"
 #: The "How to use" panel.
 HELP = """<div class='oco2-help'>
 <p><b>What OCO-2 sees.</b> NASA's OCO-2 satellite measures XCO2, the column-averaged CO₂
@@ -112,7 +127,8 @@ class Messages:
     def __init__(self) -> None:
         self.text = W.HTML()
         self.text.add_class("oco2-message")
-        self.bar = W.IntProgress(min=0, max=1, layout=W.Layout(width="240px", visibility="hidden"))
+        # The bar takes no room when idle: the status line starts at the left and fits one line.
+        self.bar = W.IntProgress(min=0, max=1, layout=W.Layout(width="240px", display="none"))
         self.bar.add_class("oco2-progress")
         self.widget = W.HBox([self.bar, self.text])
 
@@ -128,12 +144,12 @@ class Messages:
     def busy(self, text: str, steps: int = 1) -> Iterator[W.IntProgress]:
         """Show ``text`` and a progress bar of ``steps`` while the block runs."""
         self.bar.max, self.bar.value = max(steps, 1), 0
-        self.bar.layout.visibility = "visible"
+        self.bar.layout.display = None
         self.show(f"⏳ {text}")
         try:
             yield self.bar
         finally:
-            self.bar.layout.visibility = "hidden"
+            self.bar.layout.display = "none"
 
     @contextlib.contextmanager
     def guard(self, what: str) -> Iterator[None]:
@@ -188,7 +204,10 @@ class OrbitView:
         self.candidates = pd.DataFrame()
         self.truth = pd.DataFrame()
         self._track: Track | None = None
+        self._sources_key: tuple | None = None  # what the candidate sources were ranked for
+        self._exported: tuple[str, pd.DataFrame] = ("", pd.DataFrame())  # peaks in the links
         self._busy = False
+        self.scorer: LearnedScorer | None = None  # the packaged model, loaded when chosen
 
         self.file_select = W.Dropdown(
             options=[(self._file_label(k), k) for k in data.files],
@@ -209,6 +228,14 @@ class OrbitView:
             description="show truth", indent=False, layout=W.Layout(width="110px")
         )
         self.truth_toggle.add_class("oco2-truth")
+        self.scorer_select = W.ToggleButtons(
+            options=list(SCORERS),
+            value="fit",
+            tooltip="decide which peaks pass: the fit's thresholds, or the learned model "
+            "(the packaged one; it adds learned_probability)",
+            style={"button_width": "72px"},
+        )
+        self.scorer_select.add_class("oco2-scorer")
         self.badge = W.HTML()
         self.badge.add_class("oco2-provenance")
         self.controls = Controls(config)
@@ -242,6 +269,9 @@ class OrbitView:
         self.orbit_select.observe(self._orbit_changed, "value")
         self.peak_select.observe(self._peak_chosen, "value")
         self.rescan.on_click(lambda _: self._guarded("re-scan", self.scan))
+        self.scorer_select.observe(
+            lambda _: self._guarded("switch scorer", self._scorer_changed), "value"
+        )
         self.truth_toggle.observe(lambda _: self._guarded("show truth", self._draw_truth), "value")
         self.controls.on_change(lambda: self._guarded("fit", self._config_changed))
 
@@ -249,7 +279,16 @@ class OrbitView:
             [
                 self.file_select,
                 W.HBox([self.orbit_select, self.rescan, self.truth_toggle]),
-                W.HTML("<b>Peaks detected on this orbit</b> <small>(choose one to jump)</small>"),
+                W.HBox(
+                    [
+                        W.HTML(
+                            "<b>Peaks detected on this orbit</b> <small>(choose one to jump)"
+                            "</small>&nbsp; scorer:"
+                        ),
+                        self.scorer_select,
+                    ],
+                    layout=W.Layout(align_items="center"),
+                ),
                 self.peak_select,
             ]
         )
@@ -257,14 +296,19 @@ class OrbitView:
             [self.link, self.export, self.peaks_export, W.HBox(figure_buttons)],
             layout=W.Layout(width="100%"),
         )
+        # The map keeps its height (a flex column would stretch it to the right column's).
+        self.map.map.layout.height = MAP_HEIGHT
+        self.map.map.layout.flex = "0 0 auto"
         left = W.VBox(
             [navigation, self.map.map, self.sources_panel.widget, exports],
             layout=W.Layout(width="46%", min_width="0"),
         )
-        self.controls.widget.layout.flex = "0 0 322px"
+        self.controls.widget.layout.flex = "0 0 336px"
         self.result.layout.flex = "1 1 auto"
+        panels = W.HBox([self.controls.widget, self.result], layout=W.Layout(height=PANELS_HEIGHT))
+        panels.add_class("oco2-panels")
         right = W.VBox(
-            [self.profile.widget, W.HBox([self.controls.widget, self.result])],
+            [self.profile.widget, panels],
             layout=W.Layout(width="54%", min_width="0", padding="0 0 0 8px"),
         )
         self.widget = W.HBox([left, right], layout=W.Layout(width="100%"))
@@ -340,7 +384,9 @@ class OrbitView:
         if centre is None:
             centre = self._strongest_peak_km()
         self.move_to_km(centre)
-        self.map.zoom_to(*self.track_near(self.centre_km, ZOOM_HALF_SPAN_KM))
+        self.map.zoom_to(
+            *self.track_near(self.centre_km, ZOOM_HALF_SPAN_KM), centre=self.handle_latlon
+        )
         self.show_status()
 
     def show_status(self) -> None:
@@ -349,8 +395,48 @@ class OrbitView:
         n_passed = int(self.peaks["passed"].sum()) if len(self.peaks) else 0
         self.messages.show(
             f"{self.data.label}: {self._file_label(self.file)}, orbit {self.orbit}, "
-            f"{len(self.soundings):,} soundings, {n_passed} of {len(self.peaks)} peaks pass"
+            f"{len(self.soundings):,} soundings, {n_passed} of {len(self.peaks)} peaks pass "
+            f"(scorer: {self.scorer_label()})"
         )
+
+    def scorer_label(self) -> str:
+        """The scorer that decides ``passed``: "fit scan", or the learned model's file and
+        the candidates it scores."""
+        if self.scorer_select.value != "learned" or self.scorer is None:
+            return "fit scan"
+        from ..learn import PACKAGED_CONFIG_NOTE, default_model_path
+
+        path = Path(str(self.scorer.card.get("file", "")))
+        packaged = path == default_model_path()
+        note = f", {PACKAGED_CONFIG_NOTE}" if packaged else ""
+        return f"learned, {path.name}{note}"
+
+    def _scorer_changed(self) -> None:
+        """Re-score the orbit with the chosen scorer and refit the window."""
+        if self.scorer_select.value == "learned" and self.scorer is None:
+            from ..learn import load
+
+            with self.messages.busy("loading the learned model"):
+                self.scorer = load()
+        if len(self.soundings):
+            self.scan()
+            self.refit()
+            self.show_status()
+
+    def fit_config(self, config: FitConfig | None = None) -> FitConfig:
+        """The configuration of the orbit's scan and of the window fit.
+
+        The sliders' (``config``, default the shown one) with the fit scan; with the
+        learned scorer, the permissive configuration whose candidates the model scores
+        (:func:`oco2explore.learn.candidate_config` of
+        :func:`oco2explore.learn.model_config`), so a peak of the list gives its row here.
+        """
+        config = self.controls.config if config is None else config
+        if self.scorer_select.value != "learned" or self.scorer is None:
+            return config
+        from ..learn import candidate_config, model_config
+
+        return candidate_config(model_config(self.scorer, config))
 
     def _strongest_peak_km(self) -> float:
         """Where a view opens: the most significant passed peak, else the most significant
@@ -369,9 +455,9 @@ class OrbitView:
             # orbit's peaks with the new parameters, and the window again if its
             # subtracted neighbours changed.
             self.refit()
-            before = self._neighbours(config)
+            before = self._neighbours(self.fit_config(config))
             self.scan(redraw_changed_only=True)
-            if not _same(before, self._neighbours(config)):
+            if not _same(before, self._neighbours(self.fit_config(config))):
                 self.refit()
             self.show_status()
 
@@ -385,6 +471,7 @@ class OrbitView:
         self.quality = quality
         self.soundings = one.reset_index(drop=True)
         self._track = None
+        self._sources_key = None
         # Frame centres: the track without the footprints' cross-track zig-zag.
         self.track = (
             self.soundings.groupby("distance_km", sort=True)[["latitude", "longitude"]]
@@ -452,21 +539,34 @@ class OrbitView:
         and the peak list are left alone when the peaks they show did not change.
         """
         config = self.controls.config
-        self.peaks = (
-            scan_orbit(self._prepared(config), config) if len(self.soundings) else pd.DataFrame()
-        )
+        if not len(self.soundings):
+            self.peaks = pd.DataFrame()
+        elif self.scorer_select.value == "learned" and self.scorer is not None:
+            from ..learn import score
+
+            # As `oco2explore detect --scorer learned`: the model's candidates, scored.
+            self.peaks = score(self.soundings, config, self.scorer)
+        else:
+            self.peaks = scan_orbit(self._prepared(config), config)
+        learned = "learned_probability" in self.peaks.columns
         options = []
         for _, p in self.peaks.sort_values("distance_km").iterrows():
             mark = "✔" if p["passed"] else "✘"
+            probability = f"  p {p['learned_probability']:4.2f}" if learned else ""
             options.append(
                 (
                     f"{mark} {p['distance_km']:8.1f} km  Δ {p['delta_ppm']:5.2f} ppm  "
-                    f"σ {p['sigma_km']:5.1f} km  {p['emission_mt_per_yr']:6.2f} Mt/yr",
+                    f"σ {p['sigma_km']:5.1f} km  S {p['significance']:6.1f}{probability}  "
+                    f"{p['emission_mt_per_yr']:6.2f} Mt/yr",
                     str(p["peak_id"]),
                 )
             )
         stem = f"oco2explore_peaks_orbit{self.orbit}"
-        self.peaks_export.value = table_links(self.peaks, stem, "orbit's peaks", "oco2-peaks")
+        old_stem, old_peaks = self._exported
+        if stem != old_stem or not self.peaks.equals(old_peaks):
+            # Written again only when the table changed (a CSV and a Parquet file per scan).
+            self.peaks_export.value = table_links(self.peaks, stem, "orbit's peaks", "oco2-peaks")
+            self._exported = (stem, self.peaks)
         if redraw_changed_only and options == list(self.peak_select.options):
             return
         self.map.show_peaks(self.peaks)
@@ -529,14 +629,32 @@ class OrbitView:
         same coordinate, start, subtracted neighbours (the orbit's other peaks) and
         thresholds, so a peak of the list gives its row here.
         """
-        config = self.controls.config
+        config = self.fit_config()
         window = fit_at(self._prepared(config), self.centre_km, config, self.peaks)
         fit = window.fit
         self.fit = fit
         self.row = {**fit.to_dict(), **self._emission(fit, config)}
         self.row.pop("checks", None)
         self.row["neighbours_subtracted"] = window.n_neighbours
+        self.row.update(self._learned_at(fit))
         self._draw(window, config)
+
+    def _learned_at(self, fit: FitResult) -> dict[str, Any]:
+        """With the learned scorer: the probability and verdict of the orbit's candidate the
+        window is on (its centre within the fit's σ of the candidate's), else NaN."""
+        if "learned_probability" not in self.peaks.columns or self.scorer is None:
+            return {}
+        out: dict[str, Any] = {
+            "learned_probability": float("nan"),
+            "learned_threshold": self.scorer.threshold,
+        }
+        if len(self.peaks) and np.isfinite(fit.center_km):
+            offset = np.abs(self.peaks["distance_km"].to_numpy() - fit.center_km)
+            i = int(np.argmin(offset))
+            if offset[i] <= max(_float(fit.sigma_km), 1.0):
+                out["learned_probability"] = float(self.peaks["learned_probability"].iloc[i])
+                out["learned_passed"] = bool(self.peaks["passed"].iloc[i])
+        return out
 
     def _emission(self, fit: FitResult, config: FitConfig) -> dict[str, Any]:
         """Wind, psurf, tcwv at the fitted centre and the emission (as the peak table has them)."""
@@ -591,7 +709,7 @@ class OrbitView:
         stem = f"oco2explore_fit_{self.orbit}_{self.centre_km:.0f}km"
         self.export.value = download_links(self.record(), stem)
         # The link goes last: tests and benchmarks take its change as "page up to date".
-        query = view_query(View(self.file, self.orbit, self.centre_km, config))
+        query = view_query(View(self.file, self.orbit, self.centre_km, self.controls.config))
         self.link.value = (
             f"<a class='oco2-deeplink' href='?{html.escape(query)}'>"
             f"link to this view</a> <small><code>?{html.escape(query)}</code></small>"
@@ -612,21 +730,24 @@ class OrbitView:
         return lat, lon
 
     def _show_sources(self, centre: tuple[float, float]) -> None:
+        """Rank the sources of the current fit; kept when the fit's plume did not change (a
+        threshold slider changes the verdict, not the plume), so the list is not redrawn."""
         row = self.row
-        self.candidates = nearest_sources(
+        args = (
             centre[0],
             centre[1],
             _float(row.get("windspeed_u")),
             _float(row.get("windspeed_v")),
-            self.sources,
-            top_k=TOP_K_SOURCES,
-            sigma_km=_float(row.get("sigma_km")),
-            delta_ppm=_float(row.get("delta_ppm")),
-            wind_perp=_float(row.get("wind_perp")),
-            psurf=_float(row.get("psurf")),
-            tcwv=_float(row.get("tcwv")),
         )
-        self.sources_panel.show(self.candidates, _float(row.get("delta_ppm")))
+        plume = {
+            k: _float(row.get(k)) for k in ("sigma_km", "delta_ppm", "wind_perp", "psurf", "tcwv")
+        }
+        key = (args, tuple(plume.values()))
+        if key == self._sources_key:
+            return
+        self.candidates = nearest_sources(*args, self.sources, top_k=TOP_K_SOURCES, **plume)
+        self._sources_key = key
+        self.sources_panel.show(self.candidates, plume["delta_ppm"])
         self.map.highlight(None, None)
 
     def _source_chosen(self, row: pd.Series | None) -> None:
@@ -646,6 +767,7 @@ class OrbitView:
             **{k: _plain(v) for k, v in self.row.items()},
             "checks": {k: [_plain(x) for x in v] for k, v in (fit.checks if fit else {}).items()},
             "config": self.controls.config.to_dict(),
+            "scorer": self.scorer_label(),
             "sources": [
                 {k: _plain(v) for k, v in r.items()}
                 for r in self.candidates.to_dict(orient="records")

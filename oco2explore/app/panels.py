@@ -17,21 +17,23 @@ import pandas as pd
 
 from ..config import FitConfig
 
-#: Rows of the result table: (label, value key, error key, unit, format).
+#: Rows of the result table: (label, value key, error key, unit, format); the values people
+#: look at first go first (they stay on screen when the panel scrolls).
 RESULT_ROWS: tuple[tuple[str, str, str | None, str, str], ...] = (
     ("Δ peak height", "delta_ppm", "delta_ppm_err", "ppm", ".2f"),
     ("A amplitude", "amplitude", "amplitude_err", "ppm·km", ".1f"),
     ("σ width", "sigma_km", "sigma_km_err", "km", ".1f"),
     ("centre", "center_km", "center_km_err", "km", ".1f"),
+    ("significance Δχ²/χ²ν", "significance", None, "", ".1f"),
+    ("learned probability (0–1)", "learned_probability", None, "", ".2f"),
+    ("emission", "emission_mt_per_yr", "emission_err_mt_per_yr", "Mt CO2/yr", ".2f"),
+    ("emission", "emission_kg_per_s", "emission_err_kg_per_s", "kg CO2/s", ".0f"),
+    ("wind across track", "wind_perp", None, "m/s", ".2f"),
+    ("soundings (left | right, 2σ)", "n_soundings", None, "", "d"),
     ("background slope", "slope", None, "ppm/km", ".4f"),
     ("background at centre", "intercept", None, "ppm", ".2f"),
     ("R (±4σ)", "r", None, "", ".3f"),
     ("R² (±4σ)", "r2", None, "", ".3f"),
-    ("significance Δχ²/χ²ν", "significance", None, "", ".1f"),
-    ("soundings (left | right, 2σ)", "n_soundings", None, "", "d"),
-    ("wind across track", "wind_perp", None, "m/s", ".2f"),
-    ("emission", "emission_kg_per_s", "emission_err_kg_per_s", "kg CO2/s", ".0f"),
-    ("emission", "emission_mt_per_yr", "emission_err_mt_per_yr", "Mt CO2/yr", ".2f"),
 )
 
 
@@ -119,8 +121,21 @@ def result_html(
             f"<div class='oco2-neighbours'><small>{n_other} neighbouring {peaks} "
             "subtracted</small></div>"
         )
+    if "learned_probability" in row:
+        # The learned scorer decides; the fit's verdict is the candidate scan's.
+        fit_verdict = (
+            "✔ passes its thresholds"
+            if passed
+            else f"✘ rejected: {html.escape(str(row.get('reject_reason') or '?'))}"
+        )
+        verdict = _learned_html(row) + (
+            "<div class='oco2-fit-verdict'><small>candidate scan (the thresholds below): "
+            f"{fit_verdict}</small></div>"
+        )
     lines = []
     for label, key, err_key, unit, spec in RESULT_ROWS:
+        if key == "learned_probability" and key not in row:
+            continue  # shown with the learned scorer only
         value = _fmt(row.get(key), spec)
         if key == "n_soundings":
             value += f" ({row.get('n_left', 0)} | {row.get('n_right', 0)})"
@@ -146,6 +161,26 @@ def result_html(
     return (
         f"{verdict}<table class='oco2-table'>{''.join(lines)}</table>"
         f"<b>thresholds</b><table class='oco2-table oco2-checks'>{''.join(checks_html)}</table>"
+    )
+
+
+def _learned_html(row: Mapping[str, Any]) -> str:
+    """The learned scorer's verdict: the probability of the orbit's candidate the window is
+    on and whether it reaches the model's threshold."""
+    probability = row.get("learned_probability")
+    threshold = _fmt(row.get("learned_threshold"), ".2f")
+    if probability is None or not math.isfinite(float(probability)):
+        ok, text = False, "learned scorer: no candidate of the orbit here"
+    else:
+        ok = bool(row.get("learned_passed"))
+        mark = "✔ passes" if ok else "✘ rejected"
+        text = (
+            f"learned scorer: {mark}, probability {float(probability):.2f}, threshold {threshold}"
+        )
+    css, colour = ("oco2-pass", "#1b7f2a") if ok else ("oco2-fail", "#c62828")
+    return (
+        f"<div class='oco2-verdict oco2-learned {css}' style='color:{colour}'>"
+        f"<b>{html.escape(text)}</b></div>"
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import bqplot as bq
 import ipywidgets as W
 import numpy as np
@@ -14,9 +16,9 @@ LEGEND = (
     "<span style='color:#31688e'>●</span> soundings &nbsp;"
     "<span style='color:#e53935'>━</span> Gaussian + background fit &nbsp;"
     "<span style='color:#333'>╌</span> background &nbsp;"
-    "<span style='color:#9e9e9e'>│</span> window edges &nbsp;"
-    "<span style='color:#e53935'>▼</span> detected peaks &nbsp;"
-    "<span style='color:#00c853'>◆</span> true plumes (simulated days)</div>"
+    "<span style='color:#9e9e9e'>│</span> window &nbsp;"
+    "<span style='color:#e53935'>▼</span> peaks &nbsp;"
+    "<span style='color:#00c853'>◆</span> true plumes</div>"
 )
 
 
@@ -90,7 +92,7 @@ class ProfilePlot:
             marks=[self.points, self.background, self.model, self.edges, self.peaks, self.truth],
             axes=axes,
             fig_margin={"top": 20, "bottom": 45, "left": 70, "right": 15},
-            layout=W.Layout(height="300px", width="100%"),
+            layout=W.Layout(height="270px", width="100%"),
             animation_duration=0,
         )
         self.figure.add_class("oco2-profile")
@@ -98,6 +100,15 @@ class ProfilePlot:
         self.legend.add_class("oco2-profile-legend")
         self.widget = W.VBox([self.legend, self.figure], layout=W.Layout(width="100%"))
         self._lo_pad = (0.0, 0.0)  # lower y limit and margin of the last window drawn, ppm
+
+    def _held(self, *widgets: W.Widget) -> contextlib.ExitStack:
+        """Hold the sync of the figure and of ``widgets``: each sends its changes in one
+        message (x and y of a mark together, a scale's min and max together), so the browser
+        redraws a mark once per change, not once per trait."""
+        stack = contextlib.ExitStack()
+        for widget in (self.figure, self.edges, self.peaks, *widgets):
+            stack.enter_context(widget.hold_sync())
+        return stack
 
     def show(
         self,
@@ -125,7 +136,7 @@ class ProfilePlot:
         lo, hi = (float(np.min(finite)), float(np.max(finite))) if finite.size else (0.0, 1.0)
         pad = max(0.05 * (hi - lo), 0.2)
         lo, hi = lo - pad, hi + pad
-        with self.figure.hold_sync():
+        with self._held(self.x_scale, self.y_scale, self.points, self.model, self.background):
             self.x_scale.min, self.x_scale.max = -float(half_width_km), float(half_width_km)
             self.y_scale.min, self.y_scale.max = lo, hi
             self.points.x, self.points.y = x_km, xco2
@@ -144,6 +155,6 @@ class ProfilePlot:
         half = float(self.x_scale.max or 0.0)
         inside = np.asarray(truth_km, dtype=float)
         inside = inside[np.abs(inside) <= half]
-        with self.figure.hold_sync():
+        with self._held(self.truth):
             self.truth.x = inside
             self.truth.y = np.full(len(inside), lo + 0.5 * pad)

@@ -41,6 +41,22 @@ LAYOUT_ELEMENTS = (
     ".oco2-file",
     ".oco2-message",
 )
+#: Elements that must lie wholly on the first screen (no scrolling): the map and its window
+#: handle, the profile, the slider and result panels (they scroll inside themselves), the
+#: first slider with its unit and value, the fit's main values.
+ON_SCREEN = (
+    ".oco2-map",
+    ".oco2-map .leaflet-marker-icon",
+    ".oco2-profile",
+    ".oco2-controls",
+    ".oco2-result",
+    ".oco2-ctl-half_width_km .widget-label",
+    ".oco2-ctl-half_width_km .widget-readout",
+    ".oco2-result .oco2-verdict",
+    ".oco2-result .oco2-delta_ppm",
+    ".oco2-result .oco2-significance",
+    ".oco2-result .oco2-emission_mt_per_yr",
+)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +98,23 @@ def clipped(page, selector: str) -> list[str]:
     )
 
 
+def off_screen(page, selector: str) -> list[str]:
+    """Problems of the elements matching ``selector``: missing, or not wholly inside the
+    viewport (below the fold, cut at an edge)."""
+    return page.evaluate(
+        """(sel) => {
+          const found = [...document.querySelectorAll(sel)];
+          if (!found.length) return [`${sel}: not found`];
+          const [w, h] = [document.documentElement.clientWidth, window.innerHeight];
+          return found.map(e => e.getBoundingClientRect())
+            .filter(b => b.left < -1 || b.top < -1 || b.right > w + 1 || b.bottom > h + 1)
+            .map(b => `${sel}: box x ${b.left.toFixed(0)}–${b.right.toFixed(0)}, `
+                      + `y ${b.top.toFixed(0)}–${b.bottom.toFixed(0)} px in ${w}×${h}`);
+        }""",
+        selector,
+    )
+
+
 def test_opens_on_the_real_pass_with_names_help_and_legends(page):
     header = page.text_content(".oco2-provenance")
     assert "real OCO-2" in header
@@ -109,6 +142,7 @@ def test_layout_fits_the_viewport(server, browser, screenshots, viewport):
     try:
         page.wait_for_timeout(500)  # let the map's canvas layers paint
         problems = [p for selector in LAYOUT_ELEMENTS for p in clipped(page, selector)]
+        problems += [p for selector in ON_SCREEN for p in off_screen(page, selector)]
         shot = screenshots / f"explorer-{viewport[0]}x{viewport[1]}.png"
         page.screenshot(path=str(shot))
         assert problems == []
@@ -163,7 +197,7 @@ def test_window_drag_refits(page, screenshots):
     before = page.text_content(cell)
     link = page.text_content(".oco2-link code")
     handle = page.locator(".oco2-map .leaflet-marker-icon")
-    handle.scroll_into_view_if_needed()  # the map may start below the fold, as a user scrolls
+    handle.scroll_into_view_if_needed()  # on screen at first; earlier steps may scroll
     box = handle.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] - 4
     page.mouse.move(x, y)

@@ -9,6 +9,7 @@ kernel's first view, never for a wall time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -225,6 +226,29 @@ def wait_for_kernels(count, n: int, proc: subprocess.Popen | None = None) -> int
             raise TimeoutError(f"{found} kernels, not {n}, after {KERNEL_TIMEOUT_S:.0f} s")
         time.sleep(0.5)
     return found
+
+
+def wait_for_idle(
+    proc: subprocess.Popen, cpu_percent: float = 10.0, timeout_s: float = KERNEL_TIMEOUT_S
+) -> float:
+    """Wait until a server and all its processes (kernels) use less than ``cpu_percent`` of
+    one core over a second (a refilled pool's kernel has run the notebook); returns the
+    seconds waited (raises on timeout)."""
+    start = time.monotonic()
+    while True:
+        procs = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+        for p in procs:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.cpu_percent(None)
+        time.sleep(1.0)
+        used = 0.0
+        for p in procs:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                used += p.cpu_percent(None)
+        if used < cpu_percent:
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout_s:
+            raise TimeoutError(f"server still at {used:.0f} % CPU after {timeout_s:.0f} s")
 
 
 def server_memory_mb(proc: subprocess.Popen) -> float:
