@@ -267,11 +267,18 @@ def test_score_uses_the_models_candidate_fraction(tiny, regional):
     np.testing.assert_allclose(peaks["distance_km"], detect(good, FitConfig())["distance_km"])
 
 
+#: Fields in which the packaged model's candidates differ from ``FitConfig()``: it was
+#: trained before the support rules changed (session 9: min_soundings 50 -> 20, min_support
+#: 3 -> 1); retrained on the new defaults it passed one more unexplained peak on the real
+#: California passes than the fit scan (docs/learned.md), so the former model stays.
+PACKAGED_SUPPORT = {"min_soundings": 50, "min_support": 3}
+
+
 def test_packaged_model_scores_the_default_detectors_candidates():
-    """The packaged model was trained on FitConfig()'s candidates: retrain it when they change."""
+    """The packaged model scores detector v2's candidates with the support rules of its card."""
     scorer = learn.load()
-    assert scorer.card["fit_config"] == FitConfig().to_dict()
-    assert learn.model_config(scorer) == FitConfig()
+    assert scorer.card["fit_config"] == FitConfig(**PACKAGED_SUPPORT).to_dict()
+    assert learn.model_config(scorer) == FitConfig(**PACKAGED_SUPPORT)
     rule = scorer.card["candidates"]
     fraction = learn.scorer_fraction(scorer)
     assert rule["false_peaks_per_10000km"] == pytest.approx(
