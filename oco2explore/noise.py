@@ -31,11 +31,13 @@ from __future__ import annotations
 import logging
 import math
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import cho_factor, cho_solve, solveh_banded
+from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg.lapack import dpbtrf, dtbtrs
 from scipy.optimize import brentq, nnls
 
 log = logging.getLogger(__name__)
@@ -163,13 +165,16 @@ def gls_chi2(
     share the correlated parts. Each exponential component is a latent
     Ornstein–Uhlenbeck process at the ``m`` distinct positions, with a tridiagonal
     precision; the ``K`` processes interleaved (state ``i·K + k``) and the data's
-    ``AᵀD⁻¹A`` (one full K×K block per position) make a banded precision of
-    half-bandwidth ``K``, so the Woodbury identity ``C⁻¹ = D⁻¹ − D⁻¹A(P + AᵀD⁻¹A)⁻¹AᵀD⁻¹``
-    needs one banded Cholesky solve. The smooth components are a reduced-rank
-    Hilbert-space expansion (Solin & Särkkä 2020, *Stat. Comput.* 30, 419): sines on
-    the window widened by 2ℓ on each side, frequencies up to 4/ℓ, weighted by the
-    squared-exponential spectral density; a second Woodbury step with that small basis
-    adds them (equal to the dense inverse to ~1e-4).
+    ``AᵀD⁻¹A`` (one full K×K block per position) make a banded precision
+    ``M = P + AᵀD⁻¹A`` of half-bandwidth ``K``, so by the Woodbury identity
+    ``aᵀC⁻¹b = aᵀD⁻¹b − (U⁻ᵀAᵀD⁻¹a)ᵀ(U⁻ᵀAᵀD⁻¹b)`` with ``M = UᵀU`` its banded
+    Cholesky factor: one banded triangular solve per column. The smooth components
+    are a reduced-rank Hilbert-space expansion (Solin & Särkkä 2020, *Stat. Comput.*
+    30, 419): sines on the window widened by 2ℓ on each side, frequencies up to 4/ℓ,
+    weighted by the squared-exponential spectral density; a second Woodbury step with
+    that small basis adds them (equal to the dense inverse to ~1e-4). The window's
+    factorisation and the solved columns are kept (:class:`_Factor`): a scan fits a
+    window several times, from other starts and with other neighbours subtracted.
 
     Parameters
     ----------
@@ -194,57 +199,165 @@ def gls_chi2(
     beta : ndarray, shape (p,)
         GLS coefficients on all ``p`` columns.
     """
-    z = np.column_stack([y, design])
-    white_var = np.asarray(white_var, dtype=float)
-    position_km = np.asarray(position_km, dtype=float)
-    active = [(float(r), float(length)) for r, length in scales if r > 0]
-    basis, spectrum = _smooth_basis(position_km, smooth)
-    cols = z if basis is None else np.column_stack([z, basis])
-    solved = _ou_solve(cols, white_var, position_km, active)
-    dz = solved[:, : z.shape[1]]
-    if basis is not None:
-        cb = solved[:, z.shape[1] :]  # C_ou⁻¹ Φ
-        inner = np.diag(1.0 / spectrum) + basis.T @ cb
-        dz = dz - cb @ cho_solve(cho_factor(inner), basis.T @ dz)
-    gram = z.T @ dz  # zᵀ C⁻¹ z
+    z = np.column_stack([y, design]).astype(float, copy=False)
+    factor = _factor(white_var, position_km, scales, smooth)
+    dz = z * factor.inv_white[:, None]  # D⁻¹z
+    h, p, w = factor.solved(z, dz)  # U⁻ᵀAᵀD⁻¹z, Φᵀ C_ou⁻¹ z, inner⁻¹ Φᵀ C_ou⁻¹ z
+    gram = z.T @ dz - h.T @ h - p.T @ w  # zᵀC⁻¹z
     out = [float(gram[0, 0])]
     beta = np.zeros(0)
     for j in range(1, design.shape[1] + 1):
         beta = np.linalg.solve(gram[1 : j + 1, 1 : j + 1], gram[1 : j + 1, 0])
         # From the residuals, not yᵀC⁻¹y − bᵀβ: no cancellation for a near-perfect fit.
         resid = z[:, 0] - z[:, 1 : j + 1] @ beta
-        out.append(max(float(resid @ (dz[:, 0] - dz[:, 1 : j + 1] @ beta)), 0.0))
+        dr = dz[:, 0] - dz[:, 1 : j + 1] @ beta
+        hr = h[:, 0] - h[:, 1 : j + 1] @ beta
+        pr = p[:, 0] - p[:, 1 : j + 1] @ beta
+        wr = w[:, 0] - w[:, 1 : j + 1] @ beta
+        out.append(max(float(resid @ dr - hr @ hr - pr @ wr), 0.0))
     return np.array(out), beta
 
 
-def _ou_solve(
-    cols: NDArray, white_var: NDArray, position_km: NDArray, active: list[tuple[float, float]]
-) -> NDArray:
-    """``C⁻¹·cols`` for white plus exponentially correlated errors (see :func:`gls_chi2`)."""
-    dz = cols / white_var[:, None]
-    if not active:
-        return dz
-    pos, frame = np.unique(np.round(position_km, 6), return_inverse=True)
-    m, k_n = pos.size, len(active)
-    states = m * k_n
-    ab = np.zeros((k_n + 1, states))  # upper form: ab[K + i - j, j] = M[i, j], i <= j
-    for k, (rms, length) in enumerate(active):
-        rho = np.exp(-np.diff(pos) / length)
-        inv = 1.0 / (1.0 - rho * rho)
-        diag = np.ones(m)
-        diag[:-1] += rho * rho * inv
-        diag[1:] += inv - 1.0
-        idx = np.arange(m) * k_n + k
-        ab[k_n, idx] += diag / rms**2
-        ab[0, idx[1:]] += -rho * inv / rms**2
-    inv_white = np.bincount(frame, 1.0 / white_var, m)
-    for k in range(k_n):
-        for j in range(k, k_n):
-            ab[k_n - (j - k), np.arange(m) * k_n + j] += inv_white
-    per_position = np.vstack([np.bincount(frame, col, m) for col in dz.T]).T
-    sol = solveh_banded(ab, np.repeat(per_position, k_n, axis=0))
-    back = sol.reshape(m, k_n, -1).sum(axis=1)
-    return dz - back[frame] / white_var[:, None]
+#: Window factorisations :func:`gls_chi2` keeps, most recently used last: it depends only
+#: on the window's positions, white variances and components, which stay the same while a
+#: scan refits the window (other starts, other neighbours subtracted, other widths).
+FACTOR_MEMORY = 64
+#: Solved columns each kept factorisation remembers (the window's line, its data).
+COLUMN_MEMORY = 8
+_FACTORS: OrderedDict[tuple, _Factor] = OrderedDict()
+
+
+def _factor(
+    white_var: NDArray,
+    position_km: NDArray,
+    scales: tuple[tuple[float, float], ...] | list[tuple[float, float]],
+    smooth: tuple[tuple[float, float], ...] | list[tuple[float, float]],
+) -> _Factor:
+    """The :class:`_Factor` of a window, from :data:`_FACTORS` when it was met recently."""
+    white_var = np.ascontiguousarray(white_var, dtype=float)
+    position_km = np.ascontiguousarray(position_km, dtype=float)
+    active = tuple((float(r), float(length)) for r, length in scales if r > 0)
+    smooth_on = tuple((float(r), float(length)) for r, length in smooth if r > 0)
+    key = (position_km.tobytes(), white_var.tobytes(), active, smooth_on)
+    factor = _FACTORS.get(key)
+    if factor is not None:
+        _FACTORS.move_to_end(key)
+        return factor
+    factor = _Factor(white_var, position_km, active, smooth_on)
+    _FACTORS[key] = factor
+    if len(_FACTORS) > FACTOR_MEMORY:
+        _FACTORS.popitem(last=False)
+    return factor
+
+
+class _Factor:
+    """The covariance of one window, factorised for :func:`gls_chi2`.
+
+    ``C = D + A P⁻¹ Aᵀ + Φ S Φᵀ``: ``D`` the white variances, ``A`` the map of the
+    soundings to the latent Ornstein–Uhlenbeck states at their positions, ``P`` their
+    banded precision, ``Φ`` the smooth basis with spectral weights ``S``
+    (:func:`_smooth_basis`). Keeps ``U`` (``M = P + AᵀD⁻¹A = UᵀU``, banded upper
+    Cholesky), ``U⁻ᵀAᵀD⁻¹Φ`` and the Cholesky factor of the smooth Woodbury matrix
+    ``S⁻¹ + ΦᵀC_ou⁻¹Φ``.
+
+    Raises
+    ------
+    ValueError
+        Non-finite positions or variances.
+    numpy.linalg.LinAlgError
+        A precision that is not positive definite.
+    """
+
+    def __init__(
+        self,
+        white_var: NDArray,
+        position_km: NDArray,
+        active: tuple[tuple[float, float], ...],
+        smooth: tuple[tuple[float, float], ...],
+    ):
+        self.n = white_var.size
+        self.inv_white = 1.0 / white_var
+        self.chol: NDArray | None = None
+        if active:
+            self._factorise(white_var, position_km, active)
+        self.columns: OrderedDict[bytes, tuple[NDArray, NDArray, NDArray]] = OrderedDict()
+        basis, spectrum = _smooth_basis(position_km, smooth)
+        self.basis_t: NDArray | None = None
+        if basis is not None:
+            d_phi = basis * self.inv_white[:, None]
+            h_phi = self._half(d_phi)
+            inner = np.diag(1.0 / spectrum) + basis.T @ d_phi - h_phi.T @ h_phi
+            self.inner = cho_factor(inner)
+            self.basis_t, self.h_phi_t = np.ascontiguousarray(basis.T), h_phi.T
+
+    def _factorise(
+        self, white_var: NDArray, position_km: NDArray, active: tuple[tuple[float, float], ...]
+    ) -> None:
+        """Banded upper Cholesky factor of ``M = P + AᵀD⁻¹A`` (LAPACK ``dpbtrf``)."""
+        pos, frame = np.unique(np.round(position_km, 6), return_inverse=True)
+        m, k_n = pos.size, len(active)
+        ab = np.zeros((k_n + 1, m * k_n))  # upper form: ab[K + i - j, j] = M[i, j], i <= j
+        for k, (rms, length) in enumerate(active):
+            rho = np.exp(-np.diff(pos) / length)
+            inv = 1.0 / (1.0 - rho * rho)
+            diag = np.ones(m)
+            diag[:-1] += rho * rho * inv
+            diag[1:] += inv - 1.0
+            idx = np.arange(m) * k_n + k
+            ab[k_n, idx] += diag / rms**2
+            ab[0, idx[1:]] += -rho * inv / rms**2
+        inv_white = np.bincount(frame, self.inv_white, m)
+        for k in range(k_n):
+            for j in range(k, k_n):
+                ab[k_n - (j - k), np.arange(m) * k_n + j] += inv_white
+        if not np.isfinite(ab).all():
+            raise ValueError("the noise precision holds infs or NaNs")
+        chol, info = dpbtrf(ab)
+        if info > 0:
+            raise np.linalg.LinAlgError(f"{info}th leading minor not positive definite")
+        self.chol, self.frame, self.m, self.k_n = chol, frame, m, k_n
+
+    def _half(self, dz: NDArray) -> NDArray:
+        """``U⁻ᵀAᵀ·dz`` (states × columns) of columns ``dz = D⁻¹z``; empty without states."""
+        if self.chol is None:
+            return np.zeros((0, dz.shape[1]))
+        if not np.isfinite(dz).all():
+            raise ValueError("array must not contain infs or NaNs")
+        per_position = np.empty((self.m, dz.shape[1]))
+        for c in range(dz.shape[1]):
+            per_position[:, c] = np.bincount(self.frame, dz[:, c], self.m)
+        half, info = dtbtrs(self.chol, np.repeat(per_position, self.k_n, axis=0), trans="T")
+        if info != 0:
+            raise np.linalg.LinAlgError(f"banded triangular solve failed ({info})")
+        return half
+
+    def solved(self, z: NDArray, dz: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+        """``U⁻ᵀAᵀD⁻¹z``, ``ΦᵀC_ou⁻¹z`` and ``(S⁻¹ + ΦᵀC_ou⁻¹Φ)⁻¹ΦᵀC_ou⁻¹z`` of columns ``z``.
+
+        Columns met before on this window come from :attr:`columns` (at most
+        :data:`COLUMN_MEMORY` kept); the others are solved together.
+        """
+        keys = [z[:, c].tobytes() for c in range(z.shape[1])]
+        known = [self.columns.get(k) for k in keys]
+        new = [c for c, v in enumerate(known) if v is None]
+        if new:
+            h_new = self._half(dz[:, new])
+            if self.basis_t is None:
+                p_new = np.zeros((0, len(new)))
+                w_new = p_new
+            else:
+                p_new = self.basis_t @ dz[:, new] - self.h_phi_t @ h_new
+                w_new = cho_solve(self.inner, p_new)
+            for i, c in enumerate(new):
+                known[c] = (h_new[:, i], p_new[:, i], w_new[:, i])
+                self.columns[keys[c]] = known[c]
+            while len(self.columns) > COLUMN_MEMORY:
+                self.columns.popitem(last=False)
+        for k in keys:
+            if k in self.columns:
+                self.columns.move_to_end(k)
+        h, p, w = (np.column_stack([v[i] for v in known]) for i in range(3))
+        return h, p, w
 
 
 def _smooth_basis(
