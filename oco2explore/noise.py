@@ -457,8 +457,14 @@ def _baseline(s: NDArray, y: NDArray) -> NDArray:
     starts = np.concatenate([[0], edges])
     stops = np.concatenate([edges, [s.size]])
     medians = np.full(int(bins[-1]) + 1, np.nan)
-    for a, b in zip(starts, stops, strict=True):
-        medians[bins[a]] = np.median(y[a:b])
+    # The median of every bin at once: its values sorted, the middle one or the mean of
+    # the middle two (as np.median; NaN in a bin gives NaN).
+    ranked = y[np.lexsort((y, bins))]
+    count = stops - starts
+    lo, hi = ranked[starts + (count - 1) // 2], ranked[starts + count // 2]
+    mid = np.where(count % 2 == 1, lo, (lo + hi) / 2.0)
+    has_nan = np.add.reduceat(np.isnan(y), starts) > 0
+    medians[bins[starts]] = np.where(has_nan, np.nan, mid)
     half = int(round(BASELINE_HALF_KM / BASELINE_BIN_KM))
     padded = np.concatenate([np.full(half, np.nan), medians, np.full(half, np.nan)])
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
