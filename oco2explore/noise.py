@@ -221,7 +221,7 @@ def gls_chi2(
 #: Window factorisations :func:`gls_chi2` keeps, most recently used last: it depends only
 #: on the window's positions, white variances and components, which stay the same while a
 #: scan refits the window (other starts, other neighbours subtracted, other widths).
-FACTOR_MEMORY = 64
+FACTOR_MEMORY = 128
 #: Solved columns each kept factorisation remembers (the window's line, its data).
 COLUMN_MEMORY = 8
 _FACTORS: OrderedDict[tuple, _Factor] = OrderedDict()
