@@ -204,18 +204,21 @@ def gls_chi2(
     dz = z * factor.inv_white[:, None]  # D⁻¹z
     h, p, w = factor.solved(z, dz)  # U⁻ᵀAᵀD⁻¹z, Φᵀ C_ou⁻¹ z, inner⁻¹ Φᵀ C_ou⁻¹ z
     gram = z.T @ dz - h.T @ h - p.T @ w  # zᵀC⁻¹z
-    out = [float(gram[0, 0])]
-    beta = np.zeros(0)
-    for j in range(1, design.shape[1] + 1):
-        beta = np.linalg.solve(gram[1 : j + 1, 1 : j + 1], gram[1 : j + 1, 0])
-        # From the residuals, not yᵀC⁻¹y − bᵀβ: no cancellation for a near-perfect fit.
-        resid = z[:, 0] - z[:, 1 : j + 1] @ beta
-        dr = dz[:, 0] - dz[:, 1 : j + 1] @ beta
-        hr = h[:, 0] - h[:, 1 : j + 1] @ beta
-        pr = p[:, 0] - p[:, 1 : j + 1] @ beta
-        wr = w[:, 0] - w[:, 1 : j + 1] @ beta
-        out.append(max(float(resid @ dr - hr @ hr - pr @ wr), 0.0))
-    return np.array(out), beta
+    n_col = design.shape[1]
+    if n_col == 0:
+        return np.array([float(gram[0, 0])]), np.zeros(0)
+    # The GLS coefficients on the first j columns, every j at once: the leading j×j
+    # block of the Gram matrix padded with the identity.
+    lead = np.arange(n_col)[None, :] < np.arange(1, n_col + 1)[:, None]  # (j, column)
+    mask = lead[:, :, None] & lead[:, None, :]
+    system = np.where(mask, gram[None, 1:, 1:], np.eye(n_col)[None])
+    betas = np.linalg.solve(system, np.where(lead, gram[None, 1:, 0], 0.0)[:, :, None])[..., 0]
+    # From the residuals, not yᵀC⁻¹y − bᵀβ: no cancellation for a near-perfect fit.
+    coef = np.vstack([np.ones(n_col), -betas.T])  # column j − 1: residual of the first j
+    resid, dr, hr, pr, wr = (a @ coef for a in (z, dz, h, p, w))
+    chi2 = np.einsum("ij,ij->j", resid, dr) - np.einsum("ij,ij->j", hr, hr)
+    chi2 -= np.einsum("ij,ij->j", pr, wr)
+    return np.concatenate([[gram[0, 0]], np.maximum(chi2, 0.0)]), betas[-1].copy()
 
 
 #: Window factorisations :func:`gls_chi2` keeps, most recently used last: it depends only
@@ -248,6 +251,23 @@ def _factor(
     if len(_FACTORS) > FACTOR_MEMORY:
         _FACTORS.popitem(last=False)
     return factor
+
+
+def _positions(position_km: NDArray) -> tuple[NDArray, NDArray, NDArray | None]:
+    """Distinct positions (rounded to 1e-6 km), each sounding's index among them, run starts.
+
+    As ``np.unique(..., return_inverse=True)``; for sorted positions (a window of the
+    track) from their runs, with the index of each run's first sounding (else None).
+    """
+    r = np.round(position_km, 6)
+    step = np.diff(r)
+    if not np.all(step >= 0):
+        pos, frame = np.unique(r, return_inverse=True)
+        return pos, frame, None
+    starts = np.concatenate([[0], np.flatnonzero(step > 0) + 1])
+    frame = np.zeros(r.size, dtype=np.intp)
+    frame[starts[1:]] = 1
+    return r[starts], np.cumsum(frame), starts
 
 
 class _Factor:
@@ -294,7 +314,7 @@ class _Factor:
         self, white_var: NDArray, position_km: NDArray, active: tuple[tuple[float, float], ...]
     ) -> None:
         """Banded upper Cholesky factor of ``M = P + AᵀD⁻¹A`` (LAPACK ``dpbtrf``)."""
-        pos, frame = np.unique(np.round(position_km, 6), return_inverse=True)
+        pos, frame, self.starts = _positions(position_km)
         m, k_n = pos.size, len(active)
         ab = np.zeros((k_n + 1, m * k_n))  # upper form: ab[K + i - j, j] = M[i, j], i <= j
         for k, (rms, length) in enumerate(active):
@@ -323,10 +343,19 @@ class _Factor:
             return np.zeros((0, dz.shape[1]))
         if not np.isfinite(dz).all():
             raise ValueError("array must not contain infs or NaNs")
-        per_position = np.empty((self.m, dz.shape[1]))
-        for c in range(dz.shape[1]):
-            per_position[:, c] = np.bincount(self.frame, dz[:, c], self.m)
-        half, info = dtbtrs(self.chol, np.repeat(per_position, self.k_n, axis=0), trans="T")
+        if self.m == self.n:  # one sounding per position
+            per_position = np.empty_like(dz)
+            per_position[self.frame] = dz
+        elif self.starts is None:
+            per_position = np.empty((self.m, dz.shape[1]))
+            for c in range(dz.shape[1]):
+                per_position[:, c] = np.bincount(self.frame, dz[:, c], self.m)
+        else:
+            per_position = np.add.reduceat(dz, self.starts, axis=0)
+        rhs = np.empty((self.m * self.k_n, dz.shape[1]), order="F")  # each state its position's
+        for k in range(self.k_n):
+            rhs[k :: self.k_n] = per_position
+        half, info = dtbtrs(self.chol, rhs, trans="T", overwrite_b=1)
         if info != 0:
             raise np.linalg.LinAlgError(f"banded triangular solve failed ({info})")
         return half
@@ -381,7 +410,7 @@ def _smooth_basis(
         omega_step = math.pi / (2.0 * half)
         count = max(int(4.0 / length / omega_step), 1)
         omega = omega_step * np.arange(1, count + 1)
-        blocks.append(np.sin(np.outer(position_km - start, omega)) / math.sqrt(half))
+        blocks.append(np.sin((position_km - start)[:, None] * omega) / math.sqrt(half))
         weights.append(
             rms * rms * math.sqrt(2.0 * math.pi) * length * np.exp(-0.5 * (omega * length) ** 2)
         )
