@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import math
-import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -497,9 +496,15 @@ def _baseline(s: NDArray, y: NDArray) -> NDArray:
     half = int(round(BASELINE_HALF_KM / BASELINE_BIN_KM))
     padded = np.concatenate([np.full(half, np.nan), medians, np.full(half, np.nan)])
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
-    with warnings.catch_warnings():  # all-NaN windows (gaps wider than 200 km) stay NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        running = np.nanmedian(windows, axis=1)
+    # np.nanmedian over each window, at once: the sorted window (NaN last), its middle
+    # finite value or the mean of the middle two; all-NaN windows (gaps wider than
+    # 200 km) stay NaN.
+    ranked = np.sort(windows, axis=1)
+    k = np.count_nonzero(~np.isnan(windows), axis=1)
+    rows = np.arange(windows.shape[0])
+    lo = ranked[rows, np.maximum(k - 1, 0) // 2]
+    hi = ranked[rows, np.minimum(k // 2, windows.shape[1] - 1)]
+    running = np.where(k > 0, np.where(k % 2 == 1, lo, (lo + hi) / 2.0), np.nan)
     centre = s[0] + (np.arange(medians.size) + 0.5) * BASELINE_BIN_KM
     good = np.isfinite(running)
     return np.interp(s, centre[good], running[good])
