@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import cho_factor, cho_solve
-from scipy.linalg.lapack import dpbtrf, dtbtrs
+from scipy.linalg.lapack import dpbtrf, dpotrf, dpotrs, dtbtrs
 from scipy.optimize import brentq, nnls
 
 log = logging.getLogger(__name__)
@@ -227,6 +227,8 @@ FACTOR_MEMORY = 128
 #: Solved columns each kept factorisation remembers (the window's line, its data).
 COLUMN_MEMORY = 8
 _FACTORS: OrderedDict[tuple, _Factor] = OrderedDict()
+#: Guards :data:`_FACTORS` and the factorisations' column memories (threads share them).
+_LOCK = threading.Lock()
 
 
 def _factor(
@@ -241,14 +243,16 @@ def _factor(
     active = tuple((float(r), float(length)) for r, length in scales if r > 0)
     smooth_on = tuple((float(r), float(length)) for r, length in smooth if r > 0)
     key = (position_km.tobytes(), white_var.tobytes(), active, smooth_on)
-    factor = _FACTORS.get(key)
-    if factor is not None:
-        _FACTORS.move_to_end(key)
-        return factor
+    with _LOCK:
+        factor = _FACTORS.get(key)
+        if factor is not None:
+            _FACTORS.move_to_end(key)
+            return factor
     factor = _Factor(white_var, position_km, active, smooth_on)
-    _FACTORS[key] = factor
-    if len(_FACTORS) > FACTOR_MEMORY:
-        _FACTORS.popitem(last=False)
+    with _LOCK:
+        _FACTORS[key] = factor
+        while len(_FACTORS) > FACTOR_MEMORY:
+            _FACTORS.popitem(last=False)
     return factor
 
 
@@ -299,15 +303,23 @@ class _Factor:
         self.chol: NDArray | None = None
         if active:
             self._factorise(white_var, position_km, active)
-        self.columns: OrderedDict[bytes, tuple[NDArray, NDArray, NDArray]] = OrderedDict()
+        #: Solved columns by their bytes: ``U⁻ᵀAᵀD⁻¹z``, ``ΦᵀC_ou⁻¹z`` and the smooth
+        #: Woodbury matrix's inverse times the latter, stacked (see :meth:`solved`).
+        self.columns: OrderedDict[bytes, NDArray] = OrderedDict()
+        self.q = 0
         basis, spectrum = _smooth_basis(position_km, smooth)
         self.basis_t: NDArray | None = None
         if basis is not None:
             d_phi = basis * self.inv_white[:, None]
             h_phi = self._half(d_phi)
             inner = np.diag(1.0 / spectrum) + basis.T @ d_phi - h_phi.T @ h_phi
-            self.inner = cho_factor(inner)
+            if not np.isfinite(inner).all():
+                raise ValueError("the smooth components' matrix holds infs or NaNs")
+            self.inner, info = dpotrf(inner, lower=0, clean=0)
+            if info > 0:
+                raise np.linalg.LinAlgError(f"{info}th leading minor not positive definite")
             self.basis_t, self.h_phi_t = np.ascontiguousarray(basis.T), h_phi.T
+            self.q = basis.shape[1]
 
     def _factorise(
         self, white_var: NDArray, position_km: NDArray, active: tuple[tuple[float, float], ...]
@@ -366,26 +378,34 @@ class _Factor:
         :data:`COLUMN_MEMORY` kept); the others are solved together.
         """
         keys = [z[:, c].tobytes() for c in range(z.shape[1])]
-        known = [self.columns.get(k) for k in keys]
+        with _LOCK:
+            known = [self.columns.get(k) for k in keys]
         new = [c for c, v in enumerate(known) if v is None]
         if new:
             h_new = self._half(dz[:, new])
             if self.basis_t is None:
-                p_new = np.zeros((0, len(new)))
-                w_new = p_new
+                stacked = h_new
             else:
                 p_new = self.basis_t @ dz[:, new] - self.h_phi_t @ h_new
-                w_new = cho_solve(self.inner, p_new)
-            for i, c in enumerate(new):
-                known[c] = (h_new[:, i], p_new[:, i], w_new[:, i])
-                self.columns[keys[c]] = known[c]
-            while len(self.columns) > COLUMN_MEMORY:
-                self.columns.popitem(last=False)
-        for k in keys:
-            if k in self.columns:
-                self.columns.move_to_end(k)
-        h, p, w = (np.column_stack([v[i] for v in known]) for i in range(3))
-        return h, p, w
+                if not np.isfinite(p_new).all():
+                    raise ValueError("array must not contain infs or NaNs")
+                w_new, info = dpotrs(self.inner, p_new, lower=0)
+                if info != 0:
+                    raise ValueError(f"illegal value in {-info}th argument of internal potrs")
+                stacked = np.vstack([h_new, p_new, w_new])
+            with _LOCK:
+                for i, c in enumerate(new):
+                    known[c] = stacked[:, i]
+                    self.columns[keys[c]] = known[c]
+                while len(self.columns) > COLUMN_MEMORY:
+                    self.columns.popitem(last=False)
+        with _LOCK:
+            for k in keys:
+                if k in self.columns:
+                    self.columns.move_to_end(k)
+        out = np.column_stack(known)
+        states, q = out.shape[0] - 2 * self.q, self.q
+        return out[:states], out[states : states + q], out[states + q :]
 
 
 def _smooth_basis(
