@@ -15,9 +15,10 @@ orbit:
   (median-based, with the clear excursions of :func:`excursion_mask`, plumes and city
   domes, left out, so they do not count as noise), by non-negative least squares;
 * :func:`gls_chi2`: generalised least squares under that covariance in O(n) (each
-  exponential component a latent Ornstein–Uhlenbeck process, the Woodbury identity and
-  one banded Cholesky solve; the smooth components a reduced-rank sine basis and a
-  second, small Woodbury step);
+  exponential component a latent Ornstein–Uhlenbeck process, the Woodbury identity, one
+  banded Cholesky factor and a banded triangular solve per column; the smooth components
+  a reduced-rank sine basis and a second, small Woodbury step; the factorisation of the
+  most recent windows kept, as a scan refits a window several times);
 * :func:`false_peaks_per_10000km` and :func:`significance_threshold`: the expected number
   of noise peaks per 10,000 km of track at least as significant as a fit, from the
   Euler-characteristic heuristic for the maxima of a Gaussian field over centre and
