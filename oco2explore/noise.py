@@ -335,13 +335,16 @@ class _Factor:
             diag = np.ones(m)
             diag[:-1] += rho * rho * inv
             diag[1:] += inv - 1.0
-            idx = np.arange(m) * k_n + k
-            ab[k_n, idx] += diag / rms**2
-            ab[0, idx[1:]] += -rho * inv / rms**2
-        inv_white = np.bincount(frame, self.inv_white, m)
+            ab[k_n, k::k_n] += diag / rms**2  # the states i·K + k
+            ab[0, k_n + k :: k_n] += -rho * inv / rms**2
+        if m == self.n:  # one sounding per position
+            inv_white = np.empty(m)
+            inv_white[frame] = self.inv_white
+        else:
+            inv_white = np.bincount(frame, self.inv_white, m)
         for k in range(k_n):
             for j in range(k, k_n):
-                ab[k_n - (j - k), np.arange(m) * k_n + j] += inv_white
+                ab[k_n - (j - k), j::k_n] += inv_white
         if not np.isfinite(ab).all():
             raise ValueError("the noise precision holds infs or NaNs")
         chol, info = dpbtrf(ab)
