@@ -29,6 +29,7 @@ orbit:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -201,24 +202,41 @@ def gls_chi2(
     """
     z = np.column_stack([y, design]).astype(float, copy=False)
     factor = _factor(white_var, position_km, scales, smooth)
-    dz = z * factor.inv_white[:, None]  # D⁻¹z
-    h, p, w = factor.solved(z, dz)  # U⁻ᵀAᵀD⁻¹z, Φᵀ C_ou⁻¹ z, inner⁻¹ Φᵀ C_ou⁻¹ z
-    gram = z.T @ dz - h.T @ h - p.T @ w  # zᵀC⁻¹z
+    n, states, q = z.shape[0], factor.states, factor.q
+    # aᵀC⁻¹b = leftᵀright with left = (z; U⁻ᵀAᵀD⁻¹z; ΦᵀC_ou⁻¹z) and right = (D⁻¹z;
+    # −U⁻ᵀAᵀD⁻¹z; −(S⁻¹ + ΦᵀC_ou⁻¹Φ)⁻¹ΦᵀC_ou⁻¹z), stacked rows.
+    left = np.empty((n + states + q, z.shape[1]))
+    right = np.empty_like(left)
+    left[:n] = z
+    np.multiply(z, factor.inv_white[:, None], out=right[:n])
+    solved = factor.solved(z, right[:n])
+    left[n:] = solved[: states + q]
+    np.negative(solved[:states], out=right[n : n + states])
+    np.negative(solved[states + q :], out=right[n + states :])
+    gram = left.T @ right  # zᵀC⁻¹z
     n_col = design.shape[1]
     if n_col == 0:
         return np.array([float(gram[0, 0])]), np.zeros(0)
     # The GLS coefficients on the first j columns, every j at once: the leading j×j
     # block of the Gram matrix padded with the identity.
-    lead = np.arange(n_col)[None, :] < np.arange(1, n_col + 1)[:, None]  # (j, column)
-    mask = lead[:, :, None] & lead[:, None, :]
-    system = np.where(mask, gram[None, 1:, 1:], np.eye(n_col)[None])
+    lead, mask, eye = _nested(n_col)
+    system = np.where(mask, gram[None, 1:, 1:], eye)
     betas = np.linalg.solve(system, np.where(lead, gram[None, 1:, 0], 0.0)[:, :, None])[..., 0]
     # From the residuals, not yᵀC⁻¹y − bᵀβ: no cancellation for a near-perfect fit.
     coef = np.vstack([np.ones(n_col), -betas.T])  # column j − 1: residual of the first j
-    resid, dr, hr, pr, wr = (a @ coef for a in (z, dz, h, p, w))
-    chi2 = np.einsum("ij,ij->j", resid, dr) - np.einsum("ij,ij->j", hr, hr)
-    chi2 -= np.einsum("ij,ij->j", pr, wr)
+    chi2 = np.einsum("ij,ij->j", left @ coef, right @ coef)
     return np.concatenate([[gram[0, 0]], np.maximum(chi2, 0.0)]), betas[-1].copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _nested(n_col: int) -> tuple[NDArray, NDArray, NDArray]:
+    """Masks of the nested designs of :func:`gls_chi2`: (j, column), (j, row, column), identity."""
+    lead = np.arange(n_col)[None, :] < np.arange(1, n_col + 1)[:, None]
+    mask = lead[:, :, None] & lead[:, None, :]
+    eye = np.eye(n_col)[None]
+    for a in (lead, mask, eye):
+        a.setflags(write=False)
+    return lead, mask, eye
 
 
 #: Window factorisations :func:`gls_chi2` keeps, most recently used last: it depends only
@@ -302,6 +320,7 @@ class _Factor:
         self.n = white_var.size
         self.inv_white = 1.0 / white_var
         self.chol: NDArray | None = None
+        self.states = 0
         if active:
             self._factorise(white_var, position_km, active)
         #: Solved columns by their bytes: ``U⁻ᵀAᵀD⁻¹z``, ``ΦᵀC_ou⁻¹z`` and the smooth
@@ -351,6 +370,7 @@ class _Factor:
         if info > 0:
             raise np.linalg.LinAlgError(f"{info}th leading minor not positive definite")
         self.chol, self.frame, self.m, self.k_n = chol, frame, m, k_n
+        self.states = m * k_n
 
     def _half(self, dz: NDArray) -> NDArray:
         """``U⁻ᵀAᵀ·dz`` (states × columns) of columns ``dz = D⁻¹z``; empty without states."""
@@ -375,8 +395,10 @@ class _Factor:
             raise np.linalg.LinAlgError(f"banded triangular solve failed ({info})")
         return half
 
-    def solved(self, z: NDArray, dz: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    def solved(self, z: NDArray, dz: NDArray) -> NDArray:
         """``U⁻ᵀAᵀD⁻¹z``, ``ΦᵀC_ou⁻¹z`` and ``(S⁻¹ + ΦᵀC_ou⁻¹Φ)⁻¹ΦᵀC_ou⁻¹z`` of columns ``z``.
+
+        Stacked rows: :attr:`states`, then :attr:`q` and :attr:`q`.
 
         Columns met before on this window come from :attr:`columns` (at most
         :data:`COLUMN_MEMORY` kept); the others are solved together.
@@ -407,9 +429,7 @@ class _Factor:
             for k in keys:
                 if k in self.columns:
                     self.columns.move_to_end(k)
-        out = np.column_stack(known)
-        states, q = out.shape[0] - 2 * self.q, self.q
-        return out[:states], out[states : states + q], out[states + q :]
+        return np.column_stack(known)
 
 
 def _smooth_basis(
