@@ -119,7 +119,7 @@ class NoiseModel:
         if uncertainty is None:
             return np.full(int(size or 0), v)
         u2 = np.asarray(uncertainty, dtype=float) ** 2
-        return v * u2 / np.median(u2)
+        return v * u2 / _median(u2)
 
     def covariance(self, position_km: ArrayLike, white_var: ArrayLike | None = None) -> NDArray:
         """Dense covariance matrix at ``position_km`` (km), ppm²: for tests and small n."""
@@ -149,6 +149,17 @@ class NoiseModel:
             return tuple((float(r), float(L)) for r, L in data.get(key, ()))
 
         return cls(float(data["white_ppm"]), pairs("scales"), pairs("smooth"))
+
+
+def _median(a: NDArray) -> float:
+    """``np.median`` of a 1-D array, without its overhead (one partition; NaN if any)."""
+    n = a.size
+    if a.ndim != 1 or n == 0:
+        return float(np.median(a))
+    part = np.partition(a, [(n - 1) // 2, n // 2, n - 1])
+    if np.isnan(part[-1]):
+        return math.nan
+    return float(part[n // 2] if n % 2 else (part[(n - 1) // 2] + part[n // 2]) / 2.0)
 
 
 def gls_chi2(
