@@ -15,9 +15,10 @@ orbit:
   (median-based, with the clear excursions of :func:`excursion_mask`, plumes and city
   domes, left out, so they do not count as noise), by non-negative least squares;
 * :func:`gls_chi2`: generalised least squares under that covariance in O(n) (each
-  exponential component a latent Ornstein–Uhlenbeck process, the Woodbury identity and
-  one banded Cholesky solve; the smooth components a reduced-rank sine basis and a
-  second, small Woodbury step);
+  exponential component a latent Ornstein–Uhlenbeck process, the Woodbury identity, one
+  banded Cholesky factor and a banded triangular solve per column; the smooth components
+  a reduced-rank sine basis and a second, small Woodbury step; the factorisation of the
+  most recent windows kept, as a scan refits a window several times);
 * :func:`false_peaks_per_10000km` and :func:`significance_threshold`: the expected number
   of noise peaks per 10,000 km of track at least as significant as a fit, from the
   Euler-characteristic heuristic for the maxima of a Gaussian field over centre and
@@ -28,14 +29,16 @@ orbit:
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
-import warnings
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import cho_factor, cho_solve, solveh_banded
+from scipy.linalg.lapack import dpbtrf, dpotrf, dpotrs, dtbtrs
 from scipy.optimize import brentq, nnls
 
 log = logging.getLogger(__name__)
@@ -122,7 +125,7 @@ class NoiseModel:
         if uncertainty is None:
             return np.full(int(size or 0), v)
         u2 = np.asarray(uncertainty, dtype=float) ** 2
-        return v * u2 / np.median(u2)
+        return v * u2 / _median(u2)
 
     def covariance(self, position_km: ArrayLike, white_var: ArrayLike | None = None) -> NDArray:
         """Dense covariance matrix at ``position_km`` (km), ppm²: for tests and small n."""
@@ -154,6 +157,17 @@ class NoiseModel:
         return cls(float(data["white_ppm"]), pairs("scales"), pairs("smooth"))
 
 
+def _median(a: NDArray) -> float:
+    """``np.median`` of a 1-D array, without its overhead (one partition; NaN if any)."""
+    n = a.size
+    if a.ndim != 1 or n == 0:
+        return float(np.median(a))
+    part = np.partition(a, [(n - 1) // 2, n // 2, n - 1])
+    if np.isnan(part[-1]):
+        return math.nan
+    return float(part[n // 2] if n % 2 else (part[(n - 1) // 2] + part[n // 2]) / 2.0)
+
+
 def gls_chi2(
     design: NDArray,
     y: NDArray,
@@ -169,13 +183,16 @@ def gls_chi2(
     share the correlated parts. Each exponential component is a latent
     Ornstein–Uhlenbeck process at the ``m`` distinct positions, with a tridiagonal
     precision; the ``K`` processes interleaved (state ``i·K + k``) and the data's
-    ``AᵀD⁻¹A`` (one full K×K block per position) make a banded precision of
-    half-bandwidth ``K``, so the Woodbury identity ``C⁻¹ = D⁻¹ − D⁻¹A(P + AᵀD⁻¹A)⁻¹AᵀD⁻¹``
-    needs one banded Cholesky solve. The smooth components are a reduced-rank
-    Hilbert-space expansion (Solin & Särkkä 2020, *Stat. Comput.* 30, 419): sines on
-    the window widened by 2ℓ on each side, frequencies up to 4/ℓ, weighted by the
-    squared-exponential spectral density; a second Woodbury step with that small basis
-    adds them (equal to the dense inverse to ~1e-4).
+    ``AᵀD⁻¹A`` (one full K×K block per position) make a banded precision
+    ``M = P + AᵀD⁻¹A`` of half-bandwidth ``K``, so by the Woodbury identity
+    ``aᵀC⁻¹b = aᵀD⁻¹b − (U⁻ᵀAᵀD⁻¹a)ᵀ(U⁻ᵀAᵀD⁻¹b)`` with ``M = UᵀU`` its banded
+    Cholesky factor: one banded triangular solve per column. The smooth components
+    are a reduced-rank Hilbert-space expansion (Solin & Särkkä 2020, *Stat. Comput.*
+    30, 419): sines on the window widened by 2ℓ on each side, frequencies up to 4/ℓ,
+    weighted by the squared-exponential spectral density; a second Woodbury step with
+    that small basis adds them (equal to the dense inverse to ~1e-4). The window's
+    factorisation and the solved columns are kept (:class:`_Factor`): a scan fits a
+    window several times, from other starts and with other neighbours subtracted.
 
     Parameters
     ----------
@@ -200,57 +217,236 @@ def gls_chi2(
     beta : ndarray, shape (p,)
         GLS coefficients on all ``p`` columns.
     """
-    z = np.column_stack([y, design])
-    white_var = np.asarray(white_var, dtype=float)
-    position_km = np.asarray(position_km, dtype=float)
-    active = [(float(r), float(length)) for r, length in scales if r > 0]
-    basis, spectrum = _smooth_basis(position_km, smooth)
-    cols = z if basis is None else np.column_stack([z, basis])
-    solved = _ou_solve(cols, white_var, position_km, active)
-    dz = solved[:, : z.shape[1]]
-    if basis is not None:
-        cb = solved[:, z.shape[1] :]  # C_ou⁻¹ Φ
-        inner = np.diag(1.0 / spectrum) + basis.T @ cb
-        dz = dz - cb @ cho_solve(cho_factor(inner), basis.T @ dz)
-    gram = z.T @ dz  # zᵀ C⁻¹ z
-    out = [float(gram[0, 0])]
-    beta = np.zeros(0)
-    for j in range(1, design.shape[1] + 1):
-        beta = np.linalg.solve(gram[1 : j + 1, 1 : j + 1], gram[1 : j + 1, 0])
-        # From the residuals, not yᵀC⁻¹y − bᵀβ: no cancellation for a near-perfect fit.
-        resid = z[:, 0] - z[:, 1 : j + 1] @ beta
-        out.append(max(float(resid @ (dz[:, 0] - dz[:, 1 : j + 1] @ beta)), 0.0))
-    return np.array(out), beta
+    z = np.column_stack([y, design]).astype(float, copy=False)
+    factor = _factor(white_var, position_km, scales, smooth)
+    n, states, q = z.shape[0], factor.states, factor.q
+    # aᵀC⁻¹b = leftᵀright with left = (z; U⁻ᵀAᵀD⁻¹z; ΦᵀC_ou⁻¹z) and right = (D⁻¹z;
+    # −U⁻ᵀAᵀD⁻¹z; −(S⁻¹ + ΦᵀC_ou⁻¹Φ)⁻¹ΦᵀC_ou⁻¹z), stacked rows.
+    left = np.empty((n + states + q, z.shape[1]))
+    right = np.empty_like(left)
+    left[:n] = z
+    np.multiply(z, factor.inv_white[:, None], out=right[:n])
+    solved = factor.solved(z, right[:n])
+    left[n:] = solved[: states + q]
+    np.negative(solved[:states], out=right[n : n + states])
+    np.negative(solved[states + q :], out=right[n + states :])
+    gram = left.T @ right  # zᵀC⁻¹z
+    n_col = design.shape[1]
+    if n_col == 0:
+        return np.array([float(gram[0, 0])]), np.zeros(0)
+    # The GLS coefficients on the first j columns, every j at once: the leading j×j
+    # block of the Gram matrix padded with the identity.
+    lead, mask, eye = _nested(n_col)
+    system = np.where(mask, gram[None, 1:, 1:], eye)
+    betas = np.linalg.solve(system, np.where(lead, gram[None, 1:, 0], 0.0)[:, :, None])[..., 0]
+    # From the residuals, not yᵀC⁻¹y − bᵀβ: no cancellation for a near-perfect fit.
+    coef = np.vstack([np.ones(n_col), -betas.T])  # column j − 1: residual of the first j
+    chi2 = np.einsum("ij,ij->j", left @ coef, right @ coef)
+    return np.concatenate([[gram[0, 0]], np.maximum(chi2, 0.0)]), betas[-1].copy()
 
 
-def _ou_solve(
-    cols: NDArray, white_var: NDArray, position_km: NDArray, active: list[tuple[float, float]]
-) -> NDArray:
-    """``C⁻¹·cols`` for white plus exponentially correlated errors (see :func:`gls_chi2`)."""
-    dz = cols / white_var[:, None]
-    if not active:
-        return dz
-    pos, frame = np.unique(np.round(position_km, 6), return_inverse=True)
-    m, k_n = pos.size, len(active)
-    states = m * k_n
-    ab = np.zeros((k_n + 1, states))  # upper form: ab[K + i - j, j] = M[i, j], i <= j
-    for k, (rms, length) in enumerate(active):
-        rho = np.exp(-np.diff(pos) / length)
-        inv = 1.0 / (1.0 - rho * rho)
-        diag = np.ones(m)
-        diag[:-1] += rho * rho * inv
-        diag[1:] += inv - 1.0
-        idx = np.arange(m) * k_n + k
-        ab[k_n, idx] += diag / rms**2
-        ab[0, idx[1:]] += -rho * inv / rms**2
-    inv_white = np.bincount(frame, 1.0 / white_var, m)
-    for k in range(k_n):
-        for j in range(k, k_n):
-            ab[k_n - (j - k), np.arange(m) * k_n + j] += inv_white
-    per_position = np.vstack([np.bincount(frame, col, m) for col in dz.T]).T
-    sol = solveh_banded(ab, np.repeat(per_position, k_n, axis=0))
-    back = sol.reshape(m, k_n, -1).sum(axis=1)
-    return dz - back[frame] / white_var[:, None]
+@functools.lru_cache(maxsize=8)
+def _nested(n_col: int) -> tuple[NDArray, NDArray, NDArray]:
+    """Masks of the nested designs of :func:`gls_chi2`: (j, column), (j, row, column), identity."""
+    lead = np.arange(n_col)[None, :] < np.arange(1, n_col + 1)[:, None]
+    mask = lead[:, :, None] & lead[:, None, :]
+    eye = np.eye(n_col)[None]
+    for a in (lead, mask, eye):
+        a.setflags(write=False)
+    return lead, mask, eye
+
+
+#: Window factorisations :func:`gls_chi2` keeps, most recently used last: it depends only
+#: on the window's positions, white variances and components, which stay the same while a
+#: scan refits the window (other starts, other neighbours subtracted, other widths).
+FACTOR_MEMORY = 128
+#: Solved columns each kept factorisation remembers (the window's line, its data).
+COLUMN_MEMORY = 8
+_FACTORS: OrderedDict[tuple, _Factor] = OrderedDict()
+#: Guards :data:`_FACTORS` and the factorisations' column memories (threads share them).
+_LOCK = threading.Lock()
+
+
+def _factor(
+    white_var: NDArray,
+    position_km: NDArray,
+    scales: tuple[tuple[float, float], ...] | list[tuple[float, float]],
+    smooth: tuple[tuple[float, float], ...] | list[tuple[float, float]],
+) -> _Factor:
+    """The :class:`_Factor` of a window, from :data:`_FACTORS` when it was met recently."""
+    white_var = np.ascontiguousarray(white_var, dtype=float)
+    position_km = np.ascontiguousarray(position_km, dtype=float)
+    active = tuple((float(r), float(length)) for r, length in scales if r > 0)
+    smooth_on = tuple((float(r), float(length)) for r, length in smooth if r > 0)
+    key = (position_km.tobytes(), white_var.tobytes(), active, smooth_on)
+    with _LOCK:
+        factor = _FACTORS.get(key)
+        if factor is not None:
+            _FACTORS.move_to_end(key)
+            return factor
+    factor = _Factor(white_var, position_km, active, smooth_on)
+    with _LOCK:
+        _FACTORS[key] = factor
+        while len(_FACTORS) > FACTOR_MEMORY:
+            _FACTORS.popitem(last=False)
+    return factor
+
+
+def _positions(position_km: NDArray) -> tuple[NDArray, NDArray, NDArray | None]:
+    """Distinct positions (rounded to 1e-6 km), each sounding's index among them, run starts.
+
+    As ``np.unique(..., return_inverse=True)``; for sorted positions (a window of the
+    track) from their runs, with the index of each run's first sounding (else None).
+    """
+    r = np.round(position_km, 6)
+    step = np.diff(r)
+    if not np.all(step >= 0):
+        pos, frame = np.unique(r, return_inverse=True)
+        return pos, frame, None
+    starts = np.concatenate([[0], np.flatnonzero(step > 0) + 1])
+    frame = np.zeros(r.size, dtype=np.intp)
+    frame[starts[1:]] = 1
+    return r[starts], np.cumsum(frame), starts
+
+
+class _Factor:
+    """The covariance of one window, factorised for :func:`gls_chi2`.
+
+    ``C = D + A P⁻¹ Aᵀ + Φ S Φᵀ``: ``D`` the white variances, ``A`` the map of the
+    soundings to the latent Ornstein–Uhlenbeck states at their positions, ``P`` their
+    banded precision, ``Φ`` the smooth basis with spectral weights ``S``
+    (:func:`_smooth_basis`). Keeps ``U`` (``M = P + AᵀD⁻¹A = UᵀU``, banded upper
+    Cholesky), ``U⁻ᵀAᵀD⁻¹Φ`` and the Cholesky factor of the smooth Woodbury matrix
+    ``S⁻¹ + ΦᵀC_ou⁻¹Φ``.
+
+    Raises
+    ------
+    ValueError
+        Non-finite positions or variances.
+    numpy.linalg.LinAlgError
+        A precision that is not positive definite.
+    """
+
+    def __init__(
+        self,
+        white_var: NDArray,
+        position_km: NDArray,
+        active: tuple[tuple[float, float], ...],
+        smooth: tuple[tuple[float, float], ...],
+    ):
+        self.n = white_var.size
+        self.inv_white = 1.0 / white_var
+        self.chol: NDArray | None = None
+        self.states = 0
+        if active:
+            self._factorise(white_var, position_km, active)
+        #: Solved columns by their bytes: ``U⁻ᵀAᵀD⁻¹z``, ``ΦᵀC_ou⁻¹z`` and the smooth
+        #: Woodbury matrix's inverse times the latter, stacked (see :meth:`solved`).
+        self.columns: OrderedDict[bytes, NDArray] = OrderedDict()
+        self.q = 0
+        basis, spectrum = _smooth_basis(position_km, smooth)
+        self.basis_t: NDArray | None = None
+        if basis is not None:
+            d_phi = basis * self.inv_white[:, None]
+            h_phi = self._half(d_phi)
+            inner = np.diag(1.0 / spectrum) + basis.T @ d_phi - h_phi.T @ h_phi
+            if not np.isfinite(inner).all():
+                raise ValueError("the smooth components' matrix holds infs or NaNs")
+            self.inner, info = dpotrf(inner, lower=0, clean=0)
+            if info > 0:
+                raise np.linalg.LinAlgError(f"{info}th leading minor not positive definite")
+            self.basis_t, self.h_phi_t = np.ascontiguousarray(basis.T), h_phi.T
+            self.q = basis.shape[1]
+
+    def _factorise(
+        self, white_var: NDArray, position_km: NDArray, active: tuple[tuple[float, float], ...]
+    ) -> None:
+        """Banded upper Cholesky factor of ``M = P + AᵀD⁻¹A`` (LAPACK ``dpbtrf``)."""
+        pos, frame, self.starts = _positions(position_km)
+        m, k_n = pos.size, len(active)
+        ab = np.zeros((k_n + 1, m * k_n))  # upper form: ab[K + i - j, j] = M[i, j], i <= j
+        for k, (rms, length) in enumerate(active):
+            rho = np.exp(-np.diff(pos) / length)
+            inv = 1.0 / (1.0 - rho * rho)
+            diag = np.ones(m)
+            diag[:-1] += rho * rho * inv
+            diag[1:] += inv - 1.0
+            ab[k_n, k::k_n] += diag / rms**2  # the states i·K + k
+            ab[0, k_n + k :: k_n] += -rho * inv / rms**2
+        if m == self.n:  # one sounding per position
+            inv_white = np.empty(m)
+            inv_white[frame] = self.inv_white
+        else:
+            inv_white = np.bincount(frame, self.inv_white, m)
+        for k in range(k_n):
+            for j in range(k, k_n):
+                ab[k_n - (j - k), j::k_n] += inv_white
+        if not np.isfinite(ab).all():
+            raise ValueError("the noise precision holds infs or NaNs")
+        chol, info = dpbtrf(ab)
+        if info > 0:
+            raise np.linalg.LinAlgError(f"{info}th leading minor not positive definite")
+        self.chol, self.frame, self.m, self.k_n = chol, frame, m, k_n
+        self.states = m * k_n
+
+    def _half(self, dz: NDArray) -> NDArray:
+        """``U⁻ᵀAᵀ·dz`` (states × columns) of columns ``dz = D⁻¹z``; empty without states."""
+        if self.chol is None:
+            return np.zeros((0, dz.shape[1]))
+        if not np.isfinite(dz).all():
+            raise ValueError("array must not contain infs or NaNs")
+        if self.m == self.n:  # one sounding per position
+            per_position = np.empty_like(dz)
+            per_position[self.frame] = dz
+        elif self.starts is None:
+            per_position = np.empty((self.m, dz.shape[1]))
+            for c in range(dz.shape[1]):
+                per_position[:, c] = np.bincount(self.frame, dz[:, c], self.m)
+        else:
+            per_position = np.add.reduceat(dz, self.starts, axis=0)
+        rhs = np.empty((self.m * self.k_n, dz.shape[1]), order="F")  # each state its position's
+        for k in range(self.k_n):
+            rhs[k :: self.k_n] = per_position
+        half, info = dtbtrs(self.chol, rhs, trans="T", overwrite_b=1)
+        if info != 0:
+            raise np.linalg.LinAlgError(f"banded triangular solve failed ({info})")
+        return half
+
+    def solved(self, z: NDArray, dz: NDArray) -> NDArray:
+        """``U⁻ᵀAᵀD⁻¹z``, ``ΦᵀC_ou⁻¹z`` and ``(S⁻¹ + ΦᵀC_ou⁻¹Φ)⁻¹ΦᵀC_ou⁻¹z`` of columns ``z``.
+
+        Stacked rows: :attr:`states`, then :attr:`q` and :attr:`q`.
+
+        Columns met before on this window come from :attr:`columns` (at most
+        :data:`COLUMN_MEMORY` kept); the others are solved together.
+        """
+        keys = [z[:, c].tobytes() for c in range(z.shape[1])]
+        with _LOCK:
+            known = [self.columns.get(k) for k in keys]
+        new = [c for c, v in enumerate(known) if v is None]
+        if new:
+            h_new = self._half(dz[:, new])
+            if self.basis_t is None:
+                stacked = h_new
+            else:
+                p_new = self.basis_t @ dz[:, new] - self.h_phi_t @ h_new
+                if not np.isfinite(p_new).all():
+                    raise ValueError("array must not contain infs or NaNs")
+                w_new, info = dpotrs(self.inner, p_new, lower=0)
+                if info != 0:
+                    raise ValueError(f"illegal value in {-info}th argument of internal potrs")
+                stacked = np.vstack([h_new, p_new, w_new])
+            with _LOCK:
+                for i, c in enumerate(new):
+                    known[c] = stacked[:, i]
+                    self.columns[keys[c]] = known[c]
+                while len(self.columns) > COLUMN_MEMORY:
+                    self.columns.popitem(last=False)
+        with _LOCK:
+            for k in keys:
+                if k in self.columns:
+                    self.columns.move_to_end(k)
+        return np.column_stack(known)
 
 
 def _smooth_basis(
@@ -274,7 +470,7 @@ def _smooth_basis(
         omega_step = math.pi / (2.0 * half)
         count = max(int(4.0 / length / omega_step), 1)
         omega = omega_step * np.arange(1, count + 1)
-        blocks.append(np.sin(np.outer(position_km - start, omega)) / math.sqrt(half))
+        blocks.append(np.sin((position_km - start)[:, None] * omega) / math.sqrt(half))
         weights.append(
             rms * rms * math.sqrt(2.0 * math.pi) * length * np.exp(-0.5 * (omega * length) ** 2)
         )
@@ -350,14 +546,26 @@ def _baseline(s: NDArray, y: NDArray) -> NDArray:
     starts = np.concatenate([[0], edges])
     stops = np.concatenate([edges, [s.size]])
     medians = np.full(int(bins[-1]) + 1, np.nan)
-    for a, b in zip(starts, stops, strict=True):
-        medians[bins[a]] = np.median(y[a:b])
+    # The median of every bin at once: its values sorted, the middle one or the mean of
+    # the middle two (as np.median; NaN in a bin gives NaN).
+    ranked = y[np.lexsort((y, bins))]
+    count = stops - starts
+    lo, hi = ranked[starts + (count - 1) // 2], ranked[starts + count // 2]
+    mid = np.where(count % 2 == 1, lo, (lo + hi) / 2.0)
+    has_nan = np.add.reduceat(np.isnan(y), starts) > 0
+    medians[bins[starts]] = np.where(has_nan, np.nan, mid)
     half = int(round(BASELINE_HALF_KM / BASELINE_BIN_KM))
     padded = np.concatenate([np.full(half, np.nan), medians, np.full(half, np.nan)])
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
-    with warnings.catch_warnings():  # all-NaN windows (gaps wider than 200 km) stay NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        running = np.nanmedian(windows, axis=1)
+    # np.nanmedian over each window, at once: the sorted window (NaN last), its middle
+    # finite value or the mean of the middle two; all-NaN windows (gaps wider than
+    # 200 km) stay NaN.
+    ranked = np.sort(windows, axis=1)
+    k = np.count_nonzero(~np.isnan(windows), axis=1)
+    rows = np.arange(windows.shape[0])
+    lo = ranked[rows, np.maximum(k - 1, 0) // 2]
+    hi = ranked[rows, np.minimum(k // 2, windows.shape[1] - 1)]
+    running = np.where(k > 0, np.where(k % 2 == 1, lo, (lo + hi) / 2.0), np.nan)
     centre = s[0] + (np.arange(medians.size) + 0.5) * BASELINE_BIN_KM
     good = np.isfinite(running)
     return np.interp(s, centre[good], running[good])

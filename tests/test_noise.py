@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from oco2explore import noise
 from oco2explore.noise import (
     NULL_VARIANCE,
     NoiseModel,
@@ -78,6 +79,36 @@ def test_gls_chi2_with_smooth_components_is_the_dense_one(smooth):
     np.testing.assert_allclose(chi2, dense, rtol=1e-4)
     assert chi2[2] - chi2[3] == pytest.approx(dense[2] - dense[3], rel=1e-3)
     np.testing.assert_allclose(beta, b, rtol=1e-2, atol=1e-3)
+
+
+@pytest.mark.parametrize("frames", [False, True])
+def test_gls_chi2_of_a_kept_window_factorisation_is_the_fresh_one(frames):
+    """Refits of one window (other data, other Gaussians) reuse its factorisation and its
+    solved columns: the same χ² and coefficients as with nothing kept, in any order of
+    the soundings (one per position, or the 8 footprints of a frame at one)."""
+    rng = np.random.default_rng(5)
+    pos = _frames(40) if frames else np.sort(rng.uniform(0, 200, 300))
+    white = rng.uniform(0.1, 0.5, pos.size)
+    model = NoiseModel(1.0, ((0.3, 3.5), (0.2, 15.0)), ((0.3, 50.0),))
+    line = np.column_stack([pos - 100.0, np.ones(pos.size)])
+    fits = []
+    for k in range(6):
+        bump = np.exp(-0.5 * ((pos - 60.0 - 15.0 * k) / (2.0 + k)) ** 2)
+        y = rng.normal(size=pos.size) + bump
+        fits.append((np.column_stack([line, bump]), y if k % 2 else y + 1.0))
+    noise._FACTORS.clear()
+    kept = [gls_chi2(d, y, white, pos, model.scales, model.smooth) for d, y in fits]
+    assert len(noise._FACTORS) == 1
+    order = rng.permutation(pos.size)
+    for (d, y), (chi2, beta) in zip(fits, kept, strict=True):
+        noise._FACTORS.clear()
+        fresh = gls_chi2(d, y, white, pos, model.scales, model.smooth)
+        shuffled = gls_chi2(
+            d[order], y[order], white[order], pos[order], model.scales, model.smooth
+        )
+        for other in (fresh, shuffled):
+            np.testing.assert_allclose(chi2, other[0], rtol=1e-10)
+            np.testing.assert_allclose(beta, other[1], rtol=1e-8, atol=1e-12)
 
 
 def test_the_excursion_mask_finds_plumes_and_domes_not_noise():
