@@ -404,11 +404,13 @@ class OrbitView:
         the candidates it scores."""
         if self.scorer_select.value != "learned" or self.scorer is None:
             return "fit scan"
-        from ..learn import PACKAGED_CONFIG_NOTE, default_model_path
+        from ..learn import model_config
 
         path = Path(str(self.scorer.card.get("file", "")))
-        packaged = path == default_model_path()
-        note = f", {PACKAGED_CONFIG_NOTE}" if packaged else ""
+        shown = self.controls.config.to_dict()
+        own = model_config(self.scorer, self.controls.config).to_dict()
+        differ = sorted(k for k, v in own.items() if v != shown[k])
+        note = f", candidates with the model's {', '.join(differ)}" if differ else ""
         return f"learned, {path.name}{note}"
 
     def _scorer_changed(self) -> None:
@@ -434,9 +436,9 @@ class OrbitView:
         config = self.controls.config if config is None else config
         if self.scorer_select.value != "learned" or self.scorer is None:
             return config
-        from ..learn import candidate_config, model_config
+        from ..learn import candidate_config, model_config, scorer_fraction
 
-        return candidate_config(model_config(self.scorer, config))
+        return candidate_config(model_config(self.scorer, config), scorer_fraction(self.scorer))
 
     def _strongest_peak_km(self) -> float:
         """Where a view opens: the most significant passed peak, else the most significant
