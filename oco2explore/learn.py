@@ -73,6 +73,7 @@ from .fit import best_amplitude, gaussian, line_projection
 from .scan import (
     Track,
     _peak_table,
+    _prepared,
     _scan_columns,
     empty_peaks,
     orbit_groups,
@@ -374,7 +375,7 @@ def _orbit_features(track: Track, peaks: pd.DataFrame, config: FitConfig) -> pd.
 
 
 def candidates(
-    soundings: pd.DataFrame,
+    soundings: pd.DataFrame | Track,
     config: FitConfig | None = None,
     fraction: float = CANDIDATE_FRACTION,
     cpu: dict[str, float] | None = None,
@@ -383,8 +384,11 @@ def candidates(
 
     Parameters
     ----------
-    soundings : DataFrame
-        Sounding table (CONTRACT §1), as for :func:`oco2explore.scan.detect`.
+    soundings : DataFrame or Track
+        Sounding table (CONTRACT §1), as for :func:`oco2explore.scan.detect`; or one
+        orbit already prepared for :func:`candidate_config` of ``config``
+        (:func:`oco2explore.scan.prepare_orbit`, as :func:`oco2explore.scan.scan_orbit`
+        takes it: the explorer keeps its orbit's Track across slider changes).
     config : FitConfig, optional
         The detector's configuration (``FitConfig()`` when None, read at call time); the
         candidates come from :func:`candidate_config` of it, the margins use it.
@@ -408,9 +412,13 @@ def candidates(
     # As :func:`oco2explore.scan.detect` does it: the orbits' columns, one peak table (with
     # fraction 1 it is detect's table), then the features of each orbit's rows.
     t0 = time.process_time()
+    if isinstance(soundings, Track):
+        prepared: Iterable[Track] = [_prepared(soundings, permissive)]
+    else:
+        groups = orbit_groups(soundings, permissive)
+        prepared = (prepare_orbit(orbit_df, permissive) for _, orbit_df in groups)
     tracks, parts = [], []
-    for _, orbit_df in orbit_groups(soundings, permissive):
-        track = prepare_orbit(orbit_df, permissive)
+    for track in prepared:
         columns = _scan_columns(track, permissive)
         if columns is not None:
             tracks.append(track)
@@ -831,7 +839,7 @@ def apply_scorer(
 
 
 def score(
-    soundings: pd.DataFrame,
+    soundings: pd.DataFrame | Track,
     config: FitConfig | None = None,
     scorer: LearnedScorer | None = None,
 ) -> pd.DataFrame:
@@ -839,8 +847,9 @@ def score(
 
     Parameters
     ----------
-    soundings : DataFrame
-        Sounding table (CONTRACT §1).
+    soundings : DataFrame or Track
+        Sounding table (CONTRACT §1), or one orbit prepared for the model's candidate
+        configuration (:func:`candidates`).
     config : FitConfig, optional
         Detector configuration (``FitConfig()`` when None). A model scores the
         candidates of the configuration it was trained with (its card's

@@ -12,7 +12,7 @@ from oco2explore import learn
 from oco2explore.cli import main
 from oco2explore.config import FitConfig
 from oco2explore.errors import InputError
-from oco2explore.scan import detect
+from oco2explore.scan import detect, prepare_orbit
 from oco2explore.simulate import REGIONS, simulate_day
 from oco2explore.soundings import add_distance_km
 from oco2explore.tableio import read_table, read_table_metadata
@@ -265,6 +265,18 @@ def test_score_uses_the_models_candidate_fraction(tiny, regional):
     assert learn.scorer_fraction(own) == 1.0
     peaks = learn.score(good, FitConfig(), own)
     np.testing.assert_allclose(peaks["distance_km"], detect(good, FitConfig())["distance_km"])
+
+
+def test_score_of_a_prepared_orbit_is_the_score_of_its_table(tiny, regional):
+    """The explorer passes its orbit's Track (prepared once): the same rows as the table."""
+    good, _ = regional
+    orbit = good[good["orbit"] == good["orbit"].iloc[0]].reset_index(drop=True)
+    permissive = learn.candidate_config(learn.model_config(tiny), learn.scorer_fraction(tiny))
+    track = prepare_orbit(orbit, permissive)
+    pd.testing.assert_frame_equal(learn.score(track, None, tiny), learn.score(orbit, None, tiny))
+    other = prepare_orbit(orbit, permissive.replace(wind_aligned=not permissive.wind_aligned))
+    with pytest.raises(ValueError, match="prepared with"):
+        learn.score(other, None, tiny)
 
 
 #: Fields in which the packaged model's candidates differ from ``FitConfig()``: it was

@@ -457,9 +457,10 @@ class OrbitView:
             # orbit's peaks with the new parameters, and the window again if its
             # subtracted neighbours changed.
             self.refit()
-            before = self._neighbours(self.fit_config(config))
+            own = self.fit_config(config)
+            before = self._neighbours(own)
             self.scan(redraw_changed_only=True)
-            if not _same(before, self._neighbours(self.fit_config(config))):
+            if not _same(before, self._neighbours(own)):
                 self.refit()
             self.show_status()
 
@@ -546,8 +547,9 @@ class OrbitView:
         elif self.scorer_select.value == "learned" and self.scorer is not None:
             from ..learn import score
 
-            # As `oco2explore detect --scorer learned`: the model's candidates, scored.
-            self.peaks = score(self.soundings, config, self.scorer)
+            # As `oco2explore detect --scorer learned`: the model's candidates, scored, on
+            # the orbit prepared once for them (the window fit's Track too).
+            self.peaks = score(self._prepared(self.fit_config(config)), config, self.scorer)
         else:
             self.peaks = scan_orbit(self._prepared(config), config)
         learned = "learned_probability" in self.peaks.columns
