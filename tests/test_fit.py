@@ -530,3 +530,19 @@ def test_an_enhancement_the_albedo_explains_is_an_artefact():
     res = fit_window(pos, y_plume, 0.0, config, diagnostics=other[:, None])
     assert res.passed, res.reject_reason
     assert res.checks["artefact"][0] >= res.checks["artefact"][1]
+
+
+def test_a_narrow_plume_on_a_cloudy_pass_passes_the_support_rules():
+    """σ 1.2 km, Δ 6 ppm: two soundings on each flank, 34 in the ±110 km window (detector v2
+    asks one per flank and 20 in the window; v1's 3 and 50 rejected such plumes)."""
+    rng = np.random.default_rng(5)
+    near = np.array([-3.2, -1.7, -0.6, 0.5, 1.8, 3.0])  # the footprints across the plume
+    far = np.sort(rng.uniform(-110.0, 110.0, 30))
+    x = np.sort(np.concatenate([near, far[np.abs(far) > 6.0]]))
+    y = 400.0 + gaussian(x, 6.0 * 1.2 * math.sqrt(2 * math.pi), 1.2)
+    y = y + rng.normal(0.0, 0.3, x.size)
+    res = fit_window(x, y, 0.0, FitConfig())
+    assert res.passed, res.reject_reason
+    assert res.delta_ppm == pytest.approx(6.0, rel=0.1) and res.support < 3
+    assert fit_window(x, y, 0.0, FitConfig(min_support=3)).reject_reason == "min_support"
+    assert fit_window(x, y, 0.0, FitConfig(min_soundings=50)).reject_reason == "min_soundings"
