@@ -20,7 +20,7 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -260,14 +260,27 @@ class FitConfig(ConfigFields):
         near-source plumes on cloudy passes — 8 of 96 oracle-detectable plants
         on ``benchmarks/bench_cases.py``'s correlated case).
     min_support : int or None
-        Minimum soundings on each flank of the peak, [−2σ, 0] and [0, 2σ], and
-        beside it on at least one side, [−4σ, −2σ] or [2σ, 4σ]. As in the seed,
-        at least ⌊σ/km⌋ are needed (:meth:`support_limit`); this is the floor
+        Minimum support (soundings, or occupied cells of ``support_km``) on each
+        flank of the peak, [−2σ, 0] and [0, 2σ], and beside it on at least one side,
+        [−4σ, −2σ] or [2σ, 4σ]; broad fits need more (:meth:`support_limit`), this
+        is the floor
         for narrow plumes: 1, a sounding on each side, because a σ 1 km plume's
         2σ flank is narrower than two footprints (1.3 km each) and holds one or
         two; one-frame spikes are left to ``min_positions``. (v1: 3. The seed used
         [−σ, 0], [0, σ], [−3σ, −2σ] and [2σ, 3σ], all four: the wider intervals
         and one free side keep plumes next to a cloud gap.)
+    support_km : float or None
+        Cell of the support count, km: an interval's support is the number of
+        ``support_km`` cells along the fit coordinate (from the centre) that hold a
+        sounding, and broad fits need ``⌊σ/support_km⌋`` of them on each flank, half
+        of a flank's cells. 3.5 km is the length of the correlated error that the
+        footprints of a frame and of nearby frames share
+        (:data:`oco2explore.noise.LENGTHS_KM`): within a cell they are about one
+        sample, so eight footprints of one frame next to a cloud gap count once and
+        a fit on the edge of a gap fails. None: the seed's rule (v1), ``⌊σ/km⌋``
+        soundings; on cloudy passes (0.5–2 soundings per clear km) it rejected
+        significant city domes with 16–18 soundings on a 35–40 km flank
+        (``bench_cases.py --list``).
     r2_min : float or None
         Minimum coefficient of determination inside ±4σ (seed: 0.25).
     significance_min : float or None
@@ -350,6 +363,7 @@ class FitConfig(ConfigFields):
     center_shift_max_km: float = 10.0
     min_soundings: int | None = 20
     min_support: int | None = 1
+    support_km: float | None = 3.5
     r2_min: float | None = 0.25
     significance_min: float | None = 25.0
     significance_scale_km: float | None = 3.0
@@ -365,6 +379,22 @@ class FitConfig(ConfigFields):
     artefact_check: bool = True
 
     KIND = "fit"
+    #: Fields added after configurations were first recorded, with the value each had
+    #: in effect before it existed: :meth:`from_record` gives them to a recorded
+    #: configuration that lacks them (a model card, a run's manifest, a table's metadata).
+    ADDED_FIELDS: ClassVar[dict[str, Any]] = {"support_km": None}
+
+    @classmethod
+    def from_record(cls, data: Any, source: str | Path | None = None) -> FitConfig:
+        """The configuration a run recorded (:meth:`to_dict`), read back as it ran.
+
+        Fields the record lacks because they did not exist yet take their value of
+        that time (:data:`ADDED_FIELDS`), not today's default; otherwise as
+        :meth:`from_dict`.
+        """
+        if isinstance(data, Mapping):
+            data = {**{k: v for k, v in cls.ADDED_FIELDS.items() if k not in data}, **data}
+        return cls.from_dict(data, source)
 
     @classmethod
     def preset(cls, name: str, **changes: Any) -> FitConfig:
@@ -410,6 +440,8 @@ class FitConfig(ConfigFields):
                 problems.append(f"{name} must be >= 0")
         if self.r2_min is not None and self.r2_min > 1:
             problems.append("r2_min must be <= 1")
+        if self.support_km is not None and not self.support_km > 0:
+            problems.append("support_km must be > 0")
         if not self.error_correlation_km > 0:
             problems.append("error_correlation_km must be > 0")
         rate = self.false_peaks_per_10000km
@@ -423,13 +455,15 @@ class FitConfig(ConfigFields):
     def support_limit(self, sigma_km: float) -> int | None:
         """Soundings needed per support interval for a Gaussian of width ``sigma_km``.
 
-        ``max(min_support, ⌊σ/km⌋)``: the seed's ⌊σ⌋, with a floor; None if off.
+        ``max(min_support, ⌊σ/support_km⌋)`` occupied cells, or with ``support_km``
+        None the seed's ``⌊σ/km⌋`` soundings; ``min_support`` is the floor; None if off.
         """
         if self.min_support is None:
             return None
         if not math.isfinite(sigma_km):
             return self.min_support
-        return max(self.min_support, int(sigma_km))
+        per_km = 1.0 if self.support_km is None else self.support_km
+        return max(self.min_support, int(sigma_km / per_km))
 
     def significance_limit(self, sigma_km: float) -> float | None:
         """Significance threshold for a Gaussian of width ``sigma_km`` (km); None if off.
@@ -482,6 +516,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "artefact_check": False,
         "min_soundings": 50,
         "min_support": 3,
+        "support_km": None,
     },
     "v2": {},
 }

@@ -924,7 +924,7 @@ def _fit_core(
     result.n_left = int(np.count_nonzero(near & (uc < 0)))
     result.n_right = int(np.count_nonzero(near & (uc > 0)))
     left, right, outer_left, outer_right = (
-        int(np.count_nonzero((uc >= lo * sig) & (uc <= hi * sig))) for lo, hi in SUPPORT_INTERVALS
+        _support(uc, lo * sig, hi * sig, config.support_km) for lo, hi in SUPPORT_INTERVALS
     )
     result.support = min(left, right, max(outer_left, outer_right))
     result.success = sol.success
@@ -1096,6 +1096,15 @@ def unresolved_factor(config: FitConfig) -> float:
     if config.error_correlation_ppm is not None or config.noise_estimated:
         return UNRESOLVED_SIGNIFICANCE_FACTOR_GLS
     return UNRESOLVED_SIGNIFICANCE_FACTOR
+
+
+def _support(u: NDArray, lo: float, hi: float, cell_km: float | None) -> int:
+    """Support of ``[lo, hi]`` (km from the centre): its soundings, or with ``cell_km``
+    the cells of ``cell_km`` (from the centre) that hold one (:attr:`FitConfig.support_km`)."""
+    inside = u[(u >= lo) & (u <= hi)]
+    if cell_km is None:
+        return int(inside.size)
+    return int(np.unique(np.floor(inside / cell_km)).size)
 
 
 def _judge(result: FitResult, config: FitConfig) -> FitResult:

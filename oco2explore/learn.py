@@ -695,7 +695,7 @@ def _candidate_card(fit_config: dict[str, Any] | None, fraction: float) -> dict[
     out: dict[str, Any] = {"fraction_of_threshold": float(fraction)}
     if fit_config is None:
         return out
-    config = FitConfig.from_dict(fit_config)
+    config = FitConfig.from_record(fit_config)
     permissive = candidate_config(config, fraction)
     if permissive.false_peaks_per_10000km is not None:
         out["false_peaks_per_10000km"] = permissive.false_peaks_per_10000km
@@ -879,7 +879,7 @@ def model_config(scorer: LearnedScorer, config: FitConfig | None = None) -> FitC
         return config
     defaults = FitConfig().to_dict()
     changes = {k: v for k, v in config.to_dict().items() if v != defaults[k]}
-    base = FitConfig.from_dict(trained)
+    base = FitConfig.from_record(trained)
     if changes:
         log.info("fit options applied to the model's configuration: %s", sorted(changes))
     return base.replace(**changes) if changes else base

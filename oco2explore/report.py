@@ -1041,12 +1041,12 @@ def load_run(location: str | Path, tracks: str | Path | None = None) -> dict[str
         track_table = pd.concat([read_table(f) for f in track_files], ignore_index=True)
         manifest_path = path / "manifest.json"
         manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-        config = FitConfig.from_dict(manifest["config"]) if "config" in manifest else FitConfig()
+        config = FitConfig.from_record(manifest["config"]) if "config" in manifest else FitConfig()
         inventories = manifest.get("inventories", ["coco2"])
     elif path.is_file():
         matches = read_table(path)
         meta = read_table_metadata(path)
-        config = FitConfig.from_dict(meta["fit_config"]) if "fit_config" in meta else FitConfig()
+        config = FitConfig.from_record(meta["fit_config"]) if "fit_config" in meta else FitConfig()
         inventories = meta.get("inventories", ["coco2"])
         track_table = read_table(tracks) if tracks is not None else None
     else:

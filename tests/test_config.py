@@ -33,6 +33,8 @@ def test_v1_follows_the_seed_rules_and_v2_is_the_default():
         ({"center_shift_max_km": 150.0}, "center_shift_max_km"),
         ({"significance_scale_km": -1.0}, "significance_scale_km"),
         ({"quality": "best"}, "quality"),
+        ({"support_km": 0.0}, "support_km must be > 0"),
+        ({"support_km": -3.5}, "support_km must be > 0"),
     ],
 )
 def test_invalid_values_are_one_line_input_errors(changes, message):
@@ -47,6 +49,24 @@ def test_significance_limit_grows_with_width_above_the_scale():
     assert config.significance_limit(12.0) == pytest.approx(60.0)
     assert config.replace(significance_scale_km=None).significance_limit(30.0) == 20.0
     assert config.replace(significance_min=None).significance_limit(3.0) is None
+
+
+def test_support_grows_with_sigma_over_support_km():
+    v1 = FitConfig.preset("v1")
+    assert v1.support_km is None and v1.support_limit(20.7) == 20  # the seed's ⌊σ/km⌋
+    v2 = FitConfig()
+    assert v2.support_limit(1.0) == 1  # the floor, min_support
+    assert v2.support_limit(20.7) == 5  # ⌊20.7 / 3.5⌋
+    assert v2.support_limit(40.0) == 11
+    assert v2.replace(min_support=None).support_limit(20.0) is None
+
+
+def test_a_recorded_configuration_reads_back_as_it_ran():
+    recorded = FitConfig.preset("v1").to_dict()
+    del recorded["support_km"]  # recorded before the field existed
+    assert FitConfig.from_record(recorded).support_km is None  # the rule of that time
+    assert FitConfig.from_dict(recorded).support_km == FitConfig().support_km
+    assert FitConfig.from_record(FitConfig().to_dict()) == FitConfig()
 
 
 def test_json_round_trip_and_digest(tmp_path):

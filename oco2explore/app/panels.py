@@ -74,7 +74,7 @@ def limit_explanation(
 
     ``significance_min`` is the false-alarm threshold at the fit's σ when
     ``false_peaks_per_10000km`` is set, else grows with σ above ``significance_scale_km``;
-    ``min_support`` grows with ⌊σ⌋ (:meth:`FitConfig.significance_limit`,
+    ``min_support`` grows with ⌊σ/support_km⌋ (:meth:`FitConfig.significance_limit`,
     :meth:`FitConfig.support_limit`).
     """
     if config is None or limit is None or sigma_km is None or not math.isfinite(sigma_km):
@@ -90,7 +90,12 @@ def limit_explanation(
             f"{config.significance_scale_km:g} km (σ scale)"
         )
     if name == "min_support" and limit != config.min_support:
-        return f"= ⌊σ {sigma_km:.1f} km⌋, above the slider's {config.min_support}"
+        if config.support_km is None:
+            return f"= ⌊σ {sigma_km:.1f} km⌋, above the slider's {config.min_support}"
+        return (
+            f"= ⌊σ {sigma_km:.1f} km / {config.support_km:g} km⌋ occupied cells, "
+            f"above the slider's {config.min_support}"
+        )
     return ""
 
 
@@ -149,6 +154,8 @@ def result_html(
         mark = "✔" if ok else "✘"
         colour = "#1b7f2a" if ok else "#c62828"
         unit = CHECK_UNITS.get(name, "")
+        if name == "min_support" and config is not None and config.support_km is not None:
+            unit = f"cells of {config.support_km:g} km"
         value_text = f"{_fmt(value, '.3g')} {unit}".strip()
         shown = "off" if limit is None else f"{_fmt(limit, '.3g')} {unit}".strip()
         why = limit_explanation(name, limit, config, row.get("sigma_km"))
