@@ -134,8 +134,9 @@ from .errors import SchemaError
 from .fit import (
     MIN_POINTS,
     FitResult,
+    FitSolution,
     best_amplitude,
-    fit_window,
+    fit_solution,
     gaussian,
     gaussian_on_line,
     line_projection,
@@ -197,6 +198,8 @@ PEAK_SOURCE_COLUMNS = (
 )
 #: Refits a Track remembers (:func:`_refit`); the memory is emptied when full.
 REFIT_MEMORY = 5_000
+#: Solutions without their statistics a Track remembers (:func:`_solution`), the same way.
+PENDING_MEMORY = 64
 #: Half-span around the centre for its position (mean of the soundings there), km.
 POSITION_SPAN_KM = 1.5
 #: Rounds of settling (every peak refitted at its own centre, see ``_settle``), and
@@ -420,6 +423,8 @@ class Track:
     key: tuple | None = None
     #: Refits already done on this orbit (:func:`_refit`), by their exact inputs.
     refits: dict = field(default_factory=dict, compare=False, repr=False)
+    #: Solutions whose statistics were not needed yet (:func:`_solution`), by the same keys.
+    pending: dict = field(default_factory=dict, compare=False, repr=False)
 
     def along_track(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The soundings sorted by ``distance_km`` (positions and meteorology of the peaks).
@@ -828,21 +833,25 @@ def _fit_at(
     of the cycle is the result, whichever window the cycle was entered from.
     """
     near = _neighbours_of(centre_km, sigma_km, comps, config)
-    seen: list[WindowFit] = []
+    # Windows left: (centre, start width); only where the fit went is needed of them.
+    seen: list[tuple[float, float]] = []
     for _ in range(SETTLE_PASSES):
-        wf = _fit_window_at(track, centre_km, config, near, sigma_km)
-        if not _found(wf.fit):
-            return wf  # nothing for the window to follow
-        sigma_km = wf.fit.sigma_km
-        seen.append(wf)
-        after = wf.fit.center_km
+        if sigma_km is None:
+            sigma_km = _start_sigma_at(track, centre_km, config, near)
+        last = (centre_km, sigma_km)
+        solution = _solution(track, centre_km, sigma_km, config, near)
+        if not solution.found:
+            break  # nothing for the window to follow
+        seen.append(last)
+        after = solution.center_km
         if abs(after - centre_km) <= SETTLE_TOLERANCE_KM:
-            return wf
-        for j, prev in enumerate(seen[:-1]):
-            if abs(prev.centre_km - after) <= SETTLE_TOLERANCE_KM:
-                return max(seen[j:], key=lambda w: (w.fit.significance, -w.centre_km))
-        centre_km = after
-    return wf
+            break
+        for j, (prev, _) in enumerate(seen[:-1]):
+            if abs(prev - after) <= SETTLE_TOLERANCE_KM:
+                cycle = [_fit_window_at(track, c, config, near, s) for c, s in seen[j:]]
+                return max(cycle, key=lambda w: (w.fit.significance, -w.centre_km))
+        centre_km, sigma_km = after, solution.sigma_km
+    return _fit_window_at(track, last[0], config, near, last[1])
 
 
 def _fit_window_at(
@@ -858,12 +867,19 @@ def _fit_window_at(
     on the window less the neighbours.
     """
     window = window_slice(track.x, centre_km, config.half_width_km)
-    xs, ys, ws = track.x[window], track.xco2[window], track.weight[window]
+    xs, ys = track.x[window], track.xco2[window]
     if sigma_km is None:
-        sigma_km = start_sigma(xs, ys - _components_model(xs, near), ws, centre_km, config)
+        sigma_km = _start_sigma_at(track, centre_km, config, near)
     fit = _refit(track, centre_km, sigma_km, config, near)
     used = np.abs(xs - centre_km) <= config.half_width_km  # the soundings fit_window fits
     return WindowFit(fit, centre_km, xs[used], ys[used], sigma_km, near)
+
+
+def _start_sigma_at(track: Track, centre_km: float, config: FitConfig, near: _Components) -> float:
+    """:func:`start_sigma` on the window around ``centre_km`` less the neighbours ``near``."""
+    window = window_slice(track.x, centre_km, config.half_width_km)
+    xs, ys, ws = track.x[window], track.xco2[window], track.weight[window]
+    return start_sigma(xs, ys - _components_model(xs, near), ws, centre_km, config)
 
 
 def _neighbours_of(
@@ -1121,20 +1137,56 @@ def _refit(
     settling ask for some again, the explorer for every slider position it met);
     at most :data:`REFIT_MEMORY` are kept. Results are shared: never change them.
     """
-    key = (
+    key = _refit_key(center, sigma, config, neighbours)
+    known = track.refits.get(key)
+    if known is not None:
+        return known
+    solution = track.pending.pop(key, None)
+    if solution is None:
+        solution = _fit_window_of(track, center, sigma, config, neighbours)
+    if len(track.refits) >= REFIT_MEMORY:
+        track.refits.clear()
+    fit = solution.result()
+    track.refits[key] = fit
+    return fit
+
+
+def _refit_key(
+    center: float, sigma: float, config: FitConfig, neighbours: _Components | None
+) -> tuple:
+    """The exact inputs of a :func:`_refit`, as a dictionary key."""
+    return (
         float(center),
         float(sigma),
         config,
         None if neighbours is None else tuple(np.asarray(a, float).tobytes() for a in neighbours),
     )
+
+
+def _solution(
+    track: Track,
+    center: float,
+    sigma: float,
+    config: FitConfig,
+    neighbours: _Components | None = None,
+) -> FitSolution:
+    """Where the :func:`_refit` with these inputs goes, its statistics left for later.
+
+    :func:`_fit_at` needs only the fitted centre and width of the windows it leaves;
+    the solution is kept (:data:`PENDING_MEMORY`), so that the :func:`_refit` of the
+    window it stays on completes it without solving again.
+    """
+    key = _refit_key(center, sigma, config, neighbours)
     known = track.refits.get(key)
     if known is not None:
-        return known
-    if len(track.refits) >= REFIT_MEMORY:
-        track.refits.clear()
-    fit = _fit_window_of(track, center, sigma, config, neighbours)
-    track.refits[key] = fit
-    return fit
+        return FitSolution(known)
+    solution = track.pending.get(key)
+    if solution is None:
+        if len(track.pending) >= PENDING_MEMORY:
+            track.pending.clear()
+        solution = _fit_window_of(track, center, sigma, config, neighbours)
+        track.pending[key] = solution
+    return solution
 
 
 def _fit_window_of(
@@ -1143,8 +1195,8 @@ def _fit_window_of(
     sigma: float,
     config: FitConfig,
     neighbours: _Components | None,
-) -> FitResult:
-    """:func:`fit_window` on the window of a :func:`_refit`, the neighbours subtracted."""
+) -> FitSolution:
+    """:func:`fit_solution` on the window of a :func:`_refit`, the neighbours subtracted."""
     window = window_slice(track.x, center, config.half_width_km)
     xs, ys = track.x[window], track.xco2[window]
     n_other = 0
@@ -1152,7 +1204,7 @@ def _fit_window_of(
         n_other = int(neighbours[0].size)
         ys = ys - _components_model(xs, neighbours)
     u = None if track.uncertainty is None else track.uncertainty[window]
-    return fit_window(
+    return fit_solution(
         xs,
         ys,
         center,
