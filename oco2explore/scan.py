@@ -114,6 +114,7 @@ position and emission columns are NaN.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
@@ -425,6 +426,9 @@ class Track:
     refits: dict = field(default_factory=dict, compare=False, repr=False)
     #: Solutions whose statistics were not needed yet (:func:`_solution`), by the same keys.
     pending: dict = field(default_factory=dict, compare=False, repr=False)
+    #: Solutions by the window's soundings, neighbours and fitted centre and width
+    #: (:func:`_new_solution`): a refit started there is that solution.
+    fixed_points: dict = field(default_factory=dict, compare=False, repr=False)
 
     def along_track(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The soundings sorted by ``distance_km`` (positions and meteorology of the peaks).
@@ -1143,7 +1147,7 @@ def _refit(
         return known
     solution = track.pending.pop(key, None)
     if solution is None:
-        solution = _fit_window_of(track, center, sigma, config, neighbours)
+        solution = _new_solution(track, key, config, neighbours)
     if len(track.refits) >= REFIT_MEMORY:
         track.refits.clear()
     fit = solution.result()
@@ -1184,8 +1188,46 @@ def _solution(
     if solution is None:
         if len(track.pending) >= PENDING_MEMORY:
             track.pending.clear()
-        solution = _fit_window_of(track, center, sigma, config, neighbours)
+        solution = _new_solution(track, key, config, neighbours)
         track.pending[key] = solution
+    return solution
+
+
+def _new_solution(
+    track: Track, key: tuple, config: FitConfig, neighbours: _Components | None
+) -> FitSolution:
+    """The solution of the refit with inputs ``key`` (:func:`_refit_key`), not met before.
+
+    A fit started at the centre and width where an earlier fit on the same soundings
+    with the same neighbours converged, its centre free inside its bounds, starts at a
+    least-squares minimum: that fit is the result (its window moved to this centre;
+    solved again it would differ by rounding only). Such starts are common: the window
+    follows its fitted centre (:func:`_fit_at`), and on a sparse track the moved window
+    often holds the same soundings. Every other fit is solved (:func:`_fit_window_of`).
+    """
+    center, sigma, _, neighbour_key = key
+    window = window_slice(track.x, center, config.half_width_km)
+    soundings = (window.start, window.stop, config, neighbour_key)
+    prior = track.fixed_points.get((*soundings, center, sigma))
+    if prior is not None:
+        fit = prior.result()
+        half = config.half_width_km
+        return FitSolution(
+            dataclasses.replace(
+                fit, window_km=(center - half, center + half), checks=dict(fit.checks)
+            )
+        )
+    solution = _fit_window_of(track, center, sigma, config, neighbours)
+    shift = solution.center_km - center
+    movable = (
+        config.intercept_min is None
+        and config.intercept_max is None
+        and abs(shift) < config.center_shift_max_km
+    )
+    if solution.found and movable:
+        if len(track.fixed_points) >= REFIT_MEMORY:
+            track.fixed_points.clear()
+        track.fixed_points[(*soundings, solution.center_km, solution.sigma_km)] = solution
     return solution
 
 
