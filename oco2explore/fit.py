@@ -138,6 +138,12 @@ BOUND_TOLERANCE = 1e-3
 #: 1-σ errors of the minimum (n soundings), far closer than the former trust-region fit's
 #: tolerance of 1e-6 on χ², parameters and gradient.
 FIT_RTOL = 1e-12
+#: The message of a fit converged by that criterion.
+NEWTON_CONVERGED = "converged: a Newton step lowers χ² by < 1e-12 of it"
+#: A converged fit counts as stationary (:attr:`FitSolution.stationary`) when that criterion
+#: bounds its distance to the exact minimum, ``√(FIT_RTOL·χ²·(JᵀJ)⁻¹ᵢᵢ)``, below this
+#: fraction of σ in σ and in the centre.
+STATIONARY_TOLERANCE = 1e-5
 #: ... or when a step moves σ and the centre by less than this fraction of σ.
 STEP_RTOL = 1e-10
 #: Most χ² evaluations of one fit (the former fit allowed 100 per parameter); a fit
@@ -652,7 +658,7 @@ def _solve(
             newton is not None
             and -sum(a * b for a, b in zip(g_red, newton, strict=True)) <= FIT_RTOL * chi2
         ):
-            success, message = True, "converged: a Newton step lowers χ² by < 1e-12 of it"
+            success, message = True, NEWTON_CONVERGED
             break
         accepted = False
         while not accepted and damping <= DAMPING_MAX and evaluations < MAX_EVALUATIONS:
@@ -822,6 +828,39 @@ class FitSolution:
         return stage.sol.success and not amp <= floor
 
     @property
+    def stationary(self) -> bool:
+        """Converged at an interior stationary point of χ², so a fit started there stays.
+
+        The Newton criterion met (:data:`NEWTON_CONVERGED`), with the slope, the area, σ
+        and the centre strictly inside their bounds (and no intercept bounds, which are
+        set at the window's centre), and a well-determined minimum: the criterion puts σ
+        and the centre within :data:`STATIONARY_TOLERANCE` × σ of the exact minimum (not
+        so for a degenerate fit, a Gaussian on one or two soundings). False for a failed
+        or completed solution.
+        """
+        stage = self._stage
+        if stage is None:
+            return False
+        config, sol = stage.config, stage.sol
+        m, _, amp, sig, shift = (float(v) for v in sol.params)
+        interior = (
+            sol.success
+            and sol.message == NEWTON_CONVERGED
+            and config.intercept_min is None
+            and config.intercept_max is None
+            and (config.slope_max is None or abs(m) < config.slope_max)
+            and config.amplitude_min < amp < config.amplitude_max
+            and config.sigma_min_km < sig < config.sigma_max_km
+            and abs(shift) < config.center_shift_max_km
+        )
+        if not interior:
+            return False
+        if stage.cov is None:
+            stage.cov = _covariance(sol.jac)
+        bound = FIT_RTOL * sol.chi2 * np.diag(stage.cov)[3:]
+        return bool(np.all(bound <= (STATIONARY_TOLERANCE * sig) ** 2))
+
+    @property
     def center_km(self) -> float:
         """Fitted centre, km (the requested one when the fit failed)."""
         if self._done is not None:
@@ -959,6 +998,8 @@ class _Stage:
     noise: NoiseModel | None
     diagnostics: NDArray | None
     sol: _Solution
+    #: ``(JᵀJ)⁻¹`` at the solution (:func:`_covariance`), once computed.
+    cov: NDArray | None = None
 
 
 def _solve_window(
@@ -1027,7 +1068,7 @@ def _fit_statistics(stage: _Stage) -> FitResult:
     dof = n - sol.jac.shape[1] - extra_params
     chi2_red = chi2 / dof if dof > 0 else math.nan
 
-    cov = _covariance(sol.jac)
+    cov = _covariance(sol.jac) if stage.cov is None else stage.cov
     # Absolute uncertainties: (JᵀJ)⁻¹ with the true weights; else scaled by the scatter.
     cov = cov / w_scale / w_scale if weighted else cov * chi2_red
     err = np.sqrt(np.clip(np.diag(cov), 0.0, None))
