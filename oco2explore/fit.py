@@ -35,7 +35,9 @@ compares it with on ~470 simulated and real windows (``benchmarks/bench_fit.py``
 times both). With ``sigma_start_km`` the fit instead starts from that width at
 the requested centre and refines the local minimum there (:mod:`oco2explore.scan`
 starts from each candidate, so a narrow plume is not traded for a broad
-neighbouring bump).
+neighbouring bump). :func:`fit_solution` stops after the solution (its
+:meth:`FitSolution.result` adds the statistics and checks below), for callers that first
+need only where the fit went.
 
 Statistics
 ----------

@@ -201,6 +201,9 @@ PEAK_SOURCE_COLUMNS = (
 REFIT_MEMORY = 5_000
 #: Solutions without their statistics a Track remembers (:func:`_solution`), the same way.
 PENDING_MEMORY = 64
+#: Stationary solutions a Track remembers by where they converged (:func:`_new_solution`);
+#: one not completed holds its window's arrays (~70 kB for 750 soundings).
+FIXED_POINT_MEMORY = 1_024
 #: Half-span around the centre for its position (mean of the soundings there), km.
 POSITION_SPAN_KM = 1.5
 #: Rounds of settling (every peak refitted at its own centre, see ``_settle``), and
@@ -845,7 +848,9 @@ def _fit_at(
     moves by less than :data:`SETTLE_TOLERANCE_KM` (:data:`SETTLE_PASSES` windows at
     most). Where the windows cycle (soundings at a window edge enter and leave, and
     the centre of a broad fit jumps between two values), the most significant fit
-    of the cycle is the result, whichever window the cycle was entered from.
+    of the cycle is the result, whichever window the cycle was entered from. The
+    windows left are only solved (:func:`_solution`): where their fit went is all the
+    following needs.
     """
     near = _neighbours_of(centre_km, sigma_km, comps, config)
     # Windows left: (centre, start width); only where the fit went is needed of them.
@@ -1231,7 +1236,7 @@ def _new_solution(
         )
     solution = _fit_window_of(track, center, sigma, config, neighbours)
     if solution.found and solution.stationary:
-        if len(track.fixed_points) >= REFIT_MEMORY:
+        if len(track.fixed_points) >= FIXED_POINT_MEMORY:
             track.fixed_points.clear()
         track.fixed_points[(*soundings, solution.center_km, solution.sigma_km)] = solution
     return solution
