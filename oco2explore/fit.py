@@ -35,7 +35,9 @@ compares it with on ~470 simulated and real windows (``benchmarks/bench_fit.py``
 times both). With ``sigma_start_km`` the fit instead starts from that width at
 the requested centre and refines the local minimum there (:mod:`oco2explore.scan`
 starts from each candidate, so a narrow plume is not traded for a broad
-neighbouring bump).
+neighbouring bump). :func:`fit_solution` stops after the solution (its
+:meth:`FitSolution.result` adds the statistics and checks below), for callers that first
+need only where the fit went.
 
 Statistics
 ----------
@@ -138,6 +140,12 @@ BOUND_TOLERANCE = 1e-3
 #: 1-σ errors of the minimum (n soundings), far closer than the former trust-region fit's
 #: tolerance of 1e-6 on χ², parameters and gradient.
 FIT_RTOL = 1e-12
+#: The message of a fit converged by that criterion.
+NEWTON_CONVERGED = "converged: a Newton step lowers χ² by < 1e-12 of it"
+#: A converged fit counts as stationary (:attr:`FitSolution.stationary`) when that criterion
+#: bounds its distance to the exact minimum, ``√(FIT_RTOL·χ²·(JᵀJ)⁻¹ᵢᵢ)``, below this
+#: fraction of σ in σ and in the centre.
+STATIONARY_TOLERANCE = 1e-5
 #: ... or when a step moves σ and the centre by less than this fraction of σ.
 STEP_RTOL = 1e-10
 #: Most χ² evaluations of one fit (the former fit allowed 100 per parameter); a fit
@@ -652,7 +660,7 @@ def _solve(
             newton is not None
             and -sum(a * b for a, b in zip(g_red, newton, strict=True)) <= FIT_RTOL * chi2
         ):
-            success, message = True, "converged: a Newton step lowers χ² by < 1e-12 of it"
+            success, message = True, NEWTON_CONVERGED
             break
         accepted = False
         while not accepted and damping <= DAMPING_MAX and evaluations < MAX_EVALUATIONS:
@@ -778,6 +786,128 @@ def fit_window(
     >>> round(res.delta_ppm, 2), round(res.sigma_km, 2), round(res.center_km, 2)
     (2.99, 8.0, 3.0)
     """
+    return fit_solution(
+        distance_km,
+        xco2,
+        center_km,
+        config,
+        uncertainty,
+        sigma_start_km,
+        extra_params,
+        error_km,
+        noise,
+        diagnostics,
+    ).result()
+
+
+class FitSolution:
+    """A window's bounded least-squares solution, before its statistics and checks.
+
+    :func:`fit_solution` solves the window; :meth:`result` completes the fit
+    (covariance, significance, R², support, checks: :func:`fit_window`'s result) on
+    the first call and keeps it. A caller that only needs where the fit went (the
+    scan's window following the fitted centre, :func:`oco2explore.scan.fit_at`) reads
+    :attr:`found`, :attr:`center_km` and :attr:`sigma_km` and skips the statistics of
+    the windows it leaves.
+    """
+
+    def __init__(self, done: FitResult | None = None, stage: _Stage | None = None):
+        self._done = done
+        self._stage = stage
+
+    @property
+    def found(self) -> bool:
+        """Converged with the area above its lower bound (``amplitude_min`` check passed)."""
+        if self._done is not None:
+            fit = self._done
+            return fit.success and bool(fit.checks.get("amplitude_min", (None, None, False))[2])
+        stage = self._stage
+        config = stage.config
+        amp = float(stage.sol.params[2])
+        floor = config.amplitude_min + BOUND_TOLERANCE * abs(
+            config.amplitude_max - config.amplitude_min
+        )
+        return stage.sol.success and not amp <= floor
+
+    @property
+    def stationary(self) -> bool:
+        """Converged at an interior stationary point of χ², so a fit started there stays.
+
+        The Newton criterion met (:data:`NEWTON_CONVERGED`), with the slope, the area, σ
+        and the centre strictly inside their bounds (and no intercept bounds, which are
+        set at the window's centre), and a well-determined minimum: the criterion puts σ
+        and the centre within :data:`STATIONARY_TOLERANCE` × σ of the exact minimum (not
+        so for a degenerate fit, a Gaussian on one or two soundings). False for a failed
+        or completed solution.
+        """
+        stage = self._stage
+        if stage is None:
+            return False
+        config, sol = stage.config, stage.sol
+        m, _, amp, sig, shift = (float(v) for v in sol.params)
+        interior = (
+            sol.success
+            and sol.message == NEWTON_CONVERGED
+            and config.intercept_min is None
+            and config.intercept_max is None
+            and (config.slope_max is None or abs(m) < config.slope_max)
+            and config.amplitude_min < amp < config.amplitude_max
+            and config.sigma_min_km < sig < config.sigma_max_km
+            and abs(shift) < config.center_shift_max_km
+        )
+        if not interior:
+            return False
+        if stage.cov is None:
+            stage.cov = _covariance(sol.jac)
+        bound = FIT_RTOL * sol.chi2 * np.diag(stage.cov)[3:]
+        return bool(np.all(bound <= (STATIONARY_TOLERANCE * sig) ** 2))
+
+    @property
+    def center_km(self) -> float:
+        """Fitted centre, km (the requested one when the fit failed)."""
+        if self._done is not None:
+            return self._done.center_km
+        return self._stage.center + float(self._stage.sol.params[4])
+
+    @property
+    def sigma_km(self) -> float:
+        """Fitted width σ, km (NaN when the fit failed)."""
+        if self._done is not None:
+            return self._done.sigma_km
+        return float(self._stage.sol.params[3])
+
+    def result(self) -> FitResult:
+        """The complete fit, as :func:`fit_window` returns it (computed once)."""
+        if self._done is None:
+            stage = self._stage
+            try:
+                with np.errstate(all="ignore"):
+                    self._done = _fit_statistics(stage)
+            except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+                self._done = _failed(
+                    stage.before, f"numerical failure: {type(exc).__name__}: {exc}"
+                )
+            self._stage = None
+        return self._done
+
+
+def fit_solution(
+    distance_km: ArrayLike,
+    xco2: ArrayLike,
+    center_km: float,
+    config: FitConfig = FitConfig(),  # noqa: B008 (frozen, immutable)
+    uncertainty: ArrayLike | None = None,
+    sigma_start_km: float | None = None,
+    extra_params: int = 0,
+    error_km: ArrayLike | None = None,
+    noise: NoiseModel | None = None,
+    diagnostics: ArrayLike | None = None,
+) -> FitSolution:
+    """:func:`fit_window`'s solution of the window, its statistics left for later.
+
+    The same arguments; ``fit_solution(...).result()`` is ``fit_window(...)``. Never
+    raises for bad data (the solution then holds the failed fit).
+    """
     result = FitResult()
     try:
         x = np.asarray(distance_km, dtype=float).ravel()
@@ -792,13 +922,15 @@ def fit_window(
         center = float(center_km)
         sigma_start = None if sigma_start_km is None else float(sigma_start_km)
     except (TypeError, ValueError) as exc:
-        return _failed(result, f"inputs are not numeric: {exc}")
+        return FitSolution(_failed(result, f"inputs are not numeric: {exc}"))
     if x.shape != y.shape or (u is not None and u.shape != x.shape) or e.shape != x.shape:
-        return _failed(result, "distance_km, xco2, uncertainty and error_km differ in length")
+        return FitSolution(
+            _failed(result, "distance_km, xco2, uncertainty and error_km differ in length")
+        )
     if not math.isfinite(center):
-        return _failed(result, "centre is not finite")
+        return FitSolution(_failed(result, "centre is not finite"))
     if sigma_start is not None and not math.isfinite(sigma_start):
-        return _failed(result, "sigma_start_km is not finite")
+        return FitSolution(_failed(result, "sigma_start_km is not finite"))
 
     half = config.half_width_km
     result.window_km = (center - half, center + half)
@@ -815,16 +947,16 @@ def fit_window(
         y_ok = y[ok]
         w = np.ones(n) if u is None else 1.0 / u[ok]
     if n < MIN_POINTS:
-        return _failed(result, f"too few soundings in the window ({n} < {MIN_POINTS})")
+        return FitSolution(_failed(result, f"too few soundings in the window ({n} < {MIN_POINTS})"))
     if np.ptp(t) <= 0:
-        return _failed(result, "all soundings of the window are at the same distance")
+        return FitSolution(_failed(result, "all soundings of the window are at the same distance"))
 
     before = FitResult(
         n_soundings=n, center_km=center, window_km=result.window_km, checks=dict(result.checks)
     )
     try:
         with np.errstate(all="ignore"):
-            return _fit_core(
+            stage = _solve_window(
                 result,
                 t,
                 w,
@@ -837,14 +969,42 @@ def fit_window(
                 error_km=e[ok],
                 noise=noise,
                 diagnostics=None if d is None else d[ok],
+                before=before,
             )
     except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
         # Values at the edge of the floating-point range (e.g. an error_correlation_ppm
         # whose square overflows): the window cannot be fitted, the caller goes on.
-        return _failed(before, f"numerical failure: {type(exc).__name__}: {exc}")
+        return FitSolution(_failed(before, f"numerical failure: {type(exc).__name__}: {exc}"))
+    if isinstance(stage, FitResult):
+        return FitSolution(stage)
+    return FitSolution(stage=stage)
 
 
-def _fit_core(
+@dataclass
+class _Stage:
+    """A solved window (:func:`_solve_window`) waiting for its statistics."""
+
+    result: FitResult
+    before: FitResult
+    t: NDArray
+    w: NDArray
+    wr: NDArray
+    yr: NDArray
+    w_scale: float
+    y_ref: float
+    center: float
+    config: FitConfig
+    weighted: bool
+    extra_params: int
+    error_km: NDArray | None
+    noise: NoiseModel | None
+    diagnostics: NDArray | None
+    sol: _Solution
+    #: ``(JᵀJ)⁻¹`` at the solution (:func:`_covariance`), once computed.
+    cov: NDArray | None = None
+
+
+def _solve_window(
     result: FitResult,
     t: NDArray,
     w: NDArray,
@@ -857,8 +1017,9 @@ def _fit_core(
     error_km: NDArray | None = None,
     noise: NoiseModel | None = None,
     diagnostics: NDArray | None = None,
-) -> FitResult:
-    """The fit proper on a cleaned window (offsets ``t`` from ``center``, km)."""
+    before: FitResult | None = None,
+) -> _Stage | FitResult:
+    """The solution on a cleaned window (offsets ``t`` from ``center``, km); a failed fit."""
     n = t.size
     w2_sum = float((w * w).sum())
     if not 0.0 < w2_sum < math.inf:
@@ -875,14 +1036,41 @@ def _fit_core(
     if not (math.isfinite(y_ref) and np.isfinite(yr @ yr)):
         return _failed(result, "xco2 or uncertainty values too large to fit")
     lower, upper = _bounds(config, y_ref)
-    fixed_center = config.center_shift_max_km == 0
     sol = _solve(t, wr, yr, lower, upper, _start(t, wr, yr, config, sigma_start_km))
+    return _Stage(
+        result,
+        result if before is None else before,
+        t,
+        w,
+        wr,
+        yr,
+        w_scale,
+        y_ref,
+        center,
+        config,
+        weighted,
+        extra_params,
+        error_km,
+        noise,
+        diagnostics,
+        sol,
+    )
+
+
+def _fit_statistics(stage: _Stage) -> FitResult:
+    """Errors, significance, R², support and checks of a solved window: the complete fit."""
+    result, t, w, wr, yr = stage.result, stage.t, stage.w, stage.wr, stage.yr
+    w_scale, y_ref, center, config = stage.w_scale, stage.y_ref, stage.center, stage.config
+    weighted, extra_params, error_km = stage.weighted, stage.extra_params, stage.error_km
+    noise, diagnostics, sol = stage.noise, stage.diagnostics, stage.sol
+    n = t.size
+    fixed_center = config.center_shift_max_km == 0
     m, b0, amp, sig, shift = (float(v) for v in sol.params)
     chi2 = sol.chi2
     dof = n - sol.jac.shape[1] - extra_params
     chi2_red = chi2 / dof if dof > 0 else math.nan
 
-    cov = _covariance(sol.jac)
+    cov = _covariance(sol.jac) if stage.cov is None else stage.cov
     # Absolute uncertainties: (JᵀJ)⁻¹ with the true weights; else scaled by the scatter.
     cov = cov / w_scale / w_scale if weighted else cov * chi2_red
     err = np.sqrt(np.clip(np.diag(cov), 0.0, None))

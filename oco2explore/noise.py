@@ -509,9 +509,11 @@ def semivariogram(
     anchors = np.sort(rng.choice(n, size=min(n, MAX_ANCHORS), replace=False))
     edges = np.asarray(LAG_EDGES_KM, dtype=float)
     lags, gammas, counts = [], [], []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        first = np.searchsorted(s, s[anchors] + lo, side="left")
-        last = np.searchsorted(s, s[anchors] + hi, side="left")
+    # Where each anchor's lag bins start: bin k ends where bin k + 1 starts.
+    at = s[anchors]
+    starts = [np.searchsorted(s, at + edge, side="left") for edge in edges]
+    for k, lo in enumerate(edges[:-1]):
+        first, last = starts[k], starts[k + 1]
         if lo == 0:
             first = anchors + 1  # another sounding at (nearly) the same position, after it
         avail = last - first

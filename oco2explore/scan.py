@@ -114,6 +114,7 @@ position and emission columns are NaN.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
@@ -134,8 +135,9 @@ from .errors import SchemaError
 from .fit import (
     MIN_POINTS,
     FitResult,
+    FitSolution,
     best_amplitude,
-    fit_window,
+    fit_solution,
     gaussian,
     gaussian_on_line,
     line_projection,
@@ -197,6 +199,11 @@ PEAK_SOURCE_COLUMNS = (
 )
 #: Refits a Track remembers (:func:`_refit`); the memory is emptied when full.
 REFIT_MEMORY = 5_000
+#: Solutions without their statistics a Track remembers (:func:`_solution`), the same way.
+PENDING_MEMORY = 64
+#: Stationary solutions a Track remembers by where they converged (:func:`_new_solution`);
+#: one not completed holds its window's arrays (~70 kB for 750 soundings).
+FIXED_POINT_MEMORY = 1_024
 #: Half-span around the centre for its position (mean of the soundings there), km.
 POSITION_SPAN_KM = 1.5
 #: Rounds of settling (every peak refitted at its own centre, see ``_settle``), and
@@ -288,7 +295,7 @@ def candidate_significance(
             np.bincount(idx, w2 * y * y, n_bins),
         ]
     )
-    size = fft.next_fast_len(n_bins + 2 * h, real=True)
+    size = _fft_size(n_bins + 2 * h)
     sigmas, fk = _kernel_spectra(h, config.sigma_min_km, config.sigma_max_km, size)
     fd = fft.rfft(data, size, axis=1)
     # Pairs (data row, kernel row): 0 counts, 1 w², 2 w²y, 3 w²y².
@@ -325,6 +332,17 @@ def candidate_significance(
             "significance": sig[best, cols],
         }
     )
+
+
+def _fft_size(n: int) -> int:
+    """FFT length for ``n`` bins: ``n`` rounded up on a ladder of 16 steps per octave.
+
+    The kernel spectra (:func:`_kernel_spectra`) are cached by length, and computing
+    them costs more than the search itself; on the ladder the orbits of a day share a
+    few lengths (at most ~6 % more bins than ``n``).
+    """
+    step = 1 << max(n.bit_length() - 5, 0)
+    return fft.next_fast_len(-(-n // step) * step, real=True)
 
 
 def _packed_bins(idx: NDArray, h: int) -> tuple[NDArray, NDArray]:
@@ -420,6 +438,11 @@ class Track:
     key: tuple | None = None
     #: Refits already done on this orbit (:func:`_refit`), by their exact inputs.
     refits: dict = field(default_factory=dict, compare=False, repr=False)
+    #: Solutions whose statistics were not needed yet (:func:`_solution`), by the same keys.
+    pending: dict = field(default_factory=dict, compare=False, repr=False)
+    #: Solutions by the window's soundings, neighbours and fitted centre and width
+    #: (:func:`_new_solution`): a refit started there is that solution.
+    fixed_points: dict = field(default_factory=dict, compare=False, repr=False)
 
     def along_track(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The soundings sorted by ``distance_km`` (positions and meteorology of the peaks).
@@ -825,24 +848,30 @@ def _fit_at(
     moves by less than :data:`SETTLE_TOLERANCE_KM` (:data:`SETTLE_PASSES` windows at
     most). Where the windows cycle (soundings at a window edge enter and leave, and
     the centre of a broad fit jumps between two values), the most significant fit
-    of the cycle is the result, whichever window the cycle was entered from.
+    of the cycle is the result, whichever window the cycle was entered from. The
+    windows left are only solved (:func:`_solution`): where their fit went is all the
+    following needs.
     """
     near = _neighbours_of(centre_km, sigma_km, comps, config)
-    seen: list[WindowFit] = []
+    # Windows left: (centre, start width); only where the fit went is needed of them.
+    seen: list[tuple[float, float]] = []
     for _ in range(SETTLE_PASSES):
-        wf = _fit_window_at(track, centre_km, config, near, sigma_km)
-        if not _found(wf.fit):
-            return wf  # nothing for the window to follow
-        sigma_km = wf.fit.sigma_km
-        seen.append(wf)
-        after = wf.fit.center_km
+        if sigma_km is None:
+            sigma_km = _start_sigma_at(track, centre_km, config, near)
+        last = (centre_km, sigma_km)
+        solution = _solution(track, centre_km, sigma_km, config, near)
+        if not solution.found:
+            break  # nothing for the window to follow
+        seen.append(last)
+        after = solution.center_km
         if abs(after - centre_km) <= SETTLE_TOLERANCE_KM:
-            return wf
-        for j, prev in enumerate(seen[:-1]):
-            if abs(prev.centre_km - after) <= SETTLE_TOLERANCE_KM:
-                return max(seen[j:], key=lambda w: (w.fit.significance, -w.centre_km))
-        centre_km = after
-    return wf
+            break
+        for j, (prev, _) in enumerate(seen[:-1]):
+            if abs(prev - after) <= SETTLE_TOLERANCE_KM:
+                cycle = [_fit_window_at(track, c, config, near, s) for c, s in seen[j:]]
+                return max(cycle, key=lambda w: (w.fit.significance, -w.centre_km))
+        centre_km, sigma_km = after, solution.sigma_km
+    return _fit_window_at(track, last[0], config, near, last[1])
 
 
 def _fit_window_at(
@@ -858,12 +887,19 @@ def _fit_window_at(
     on the window less the neighbours.
     """
     window = window_slice(track.x, centre_km, config.half_width_km)
-    xs, ys, ws = track.x[window], track.xco2[window], track.weight[window]
+    xs, ys = track.x[window], track.xco2[window]
     if sigma_km is None:
-        sigma_km = start_sigma(xs, ys - _components_model(xs, near), ws, centre_km, config)
+        sigma_km = _start_sigma_at(track, centre_km, config, near)
     fit = _refit(track, centre_km, sigma_km, config, near)
     used = np.abs(xs - centre_km) <= config.half_width_km  # the soundings fit_window fits
     return WindowFit(fit, centre_km, xs[used], ys[used], sigma_km, near)
+
+
+def _start_sigma_at(track: Track, centre_km: float, config: FitConfig, near: _Components) -> float:
+    """:func:`start_sigma` on the window around ``centre_km`` less the neighbours ``near``."""
+    window = window_slice(track.x, centre_km, config.half_width_km)
+    xs, ys, ws = track.x[window], track.xco2[window], track.weight[window]
+    return start_sigma(xs, ys - _components_model(xs, near), ws, centre_km, config)
 
 
 def _neighbours_of(
@@ -1121,20 +1157,89 @@ def _refit(
     settling ask for some again, the explorer for every slider position it met);
     at most :data:`REFIT_MEMORY` are kept. Results are shared: never change them.
     """
-    key = (
+    key = _refit_key(center, sigma, config, neighbours)
+    known = track.refits.get(key)
+    if known is not None:
+        return known
+    solution = track.pending.pop(key, None)
+    if solution is None:
+        solution = _new_solution(track, key, config, neighbours)
+    if len(track.refits) >= REFIT_MEMORY:
+        track.refits.clear()
+    fit = solution.result()
+    track.refits[key] = fit
+    return fit
+
+
+def _refit_key(
+    center: float, sigma: float, config: FitConfig, neighbours: _Components | None
+) -> tuple:
+    """The exact inputs of a :func:`_refit`, as a dictionary key."""
+    return (
         float(center),
         float(sigma),
         config,
         None if neighbours is None else tuple(np.asarray(a, float).tobytes() for a in neighbours),
     )
+
+
+def _solution(
+    track: Track,
+    center: float,
+    sigma: float,
+    config: FitConfig,
+    neighbours: _Components | None = None,
+) -> FitSolution:
+    """Where the :func:`_refit` with these inputs goes, its statistics left for later.
+
+    :func:`_fit_at` needs only the fitted centre and width of the windows it leaves;
+    the solution is kept (:data:`PENDING_MEMORY`), so that the :func:`_refit` of the
+    window it stays on completes it without solving again.
+    """
+    key = _refit_key(center, sigma, config, neighbours)
     known = track.refits.get(key)
     if known is not None:
-        return known
-    if len(track.refits) >= REFIT_MEMORY:
-        track.refits.clear()
-    fit = _fit_window_of(track, center, sigma, config, neighbours)
-    track.refits[key] = fit
-    return fit
+        return FitSolution(known)
+    solution = track.pending.get(key)
+    if solution is None:
+        if len(track.pending) >= PENDING_MEMORY:
+            track.pending.clear()
+        solution = _new_solution(track, key, config, neighbours)
+        track.pending[key] = solution
+    return solution
+
+
+def _new_solution(
+    track: Track, key: tuple, config: FitConfig, neighbours: _Components | None
+) -> FitSolution:
+    """The solution of the refit with inputs ``key`` (:func:`_refit_key`), not met before.
+
+    A fit started at the centre and width where an earlier fit on the same soundings
+    with the same neighbours converged at an interior stationary point
+    (:attr:`~oco2explore.fit.FitSolution.stationary`) starts at that least-squares
+    minimum: that fit is the result (its window moved to this centre; solved again it
+    would differ by rounding only). Such starts are common: the window
+    follows its fitted centre (:func:`_fit_at`), and on a sparse track the moved window
+    often holds the same soundings. Every other fit is solved (:func:`_fit_window_of`).
+    """
+    center, sigma, _, neighbour_key = key
+    window = window_slice(track.x, center, config.half_width_km)
+    soundings = (window.start, window.stop, config, neighbour_key)
+    prior = track.fixed_points.get((*soundings, center, sigma))
+    if prior is not None:
+        fit = prior.result()
+        half = config.half_width_km
+        return FitSolution(
+            dataclasses.replace(
+                fit, window_km=(center - half, center + half), checks=dict(fit.checks)
+            )
+        )
+    solution = _fit_window_of(track, center, sigma, config, neighbours)
+    if solution.found and solution.stationary:
+        if len(track.fixed_points) >= FIXED_POINT_MEMORY:
+            track.fixed_points.clear()
+        track.fixed_points[(*soundings, solution.center_km, solution.sigma_km)] = solution
+    return solution
 
 
 def _fit_window_of(
@@ -1143,8 +1248,8 @@ def _fit_window_of(
     sigma: float,
     config: FitConfig,
     neighbours: _Components | None,
-) -> FitResult:
-    """:func:`fit_window` on the window of a :func:`_refit`, the neighbours subtracted."""
+) -> FitSolution:
+    """:func:`fit_solution` on the window of a :func:`_refit`, the neighbours subtracted."""
     window = window_slice(track.x, center, config.half_width_km)
     xs, ys = track.x[window], track.xco2[window]
     n_other = 0
@@ -1152,7 +1257,7 @@ def _fit_window_of(
         n_other = int(neighbours[0].size)
         ys = ys - _components_model(xs, neighbours)
     u = None if track.uncertainty is None else track.uncertainty[window]
-    return fit_window(
+    return fit_solution(
         xs,
         ys,
         center,

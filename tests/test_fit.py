@@ -9,7 +9,14 @@ from hypothesis.extra.numpy import arrays
 from reference_fit import comparison_windows, reference_solver
 
 from oco2explore.config import FitConfig
-from oco2explore.fit import FitResult, fit_window, gaussian, gls_chi2, unresolved_factor
+from oco2explore.fit import (
+    FitResult,
+    fit_solution,
+    fit_window,
+    gaussian,
+    gls_chi2,
+    unresolved_factor,
+)
 from oco2explore.scan import detect
 from oco2explore.simulate import REAL_CORRELATED_ERROR_PPM, REAL_CORRELATION_KM, correlated_error
 
@@ -573,3 +580,61 @@ def test_broad_support_counts_cells_not_soundings():
     edge = fit(np.concatenate([frame, dense]), FitConfig())
     assert not edge.passed
     assert edge.reject_reason in ("min_support", "sigma_max_km", "significance_min")
+
+
+@pytest.mark.parametrize(
+    "label, x, y, kwargs",
+    [
+        ("plume", X, plume(X), {}),
+        (
+            "noisy plume, started at σ 4 km",
+            X,
+            plume(X) + np.random.default_rng(3).normal(0, 0.5, X.size),
+            {"sigma_start_km": 4.0},
+        ),
+        ("flat", X, np.full(X.size, 400.0), {}),
+        ("too few soundings", X[:5], plume(X[:5]), {}),
+    ],
+)
+def test_fit_solution_is_fit_window_before_its_statistics(label, x, y, kwargs):
+    solution = fit_solution(x, y, 0.0, V1, **kwargs)
+    found, centre, sigma = solution.found, solution.center_km, solution.sigma_km
+    res = solution.result()
+    expected = fit_window(x, y, 0.0, V1, **kwargs)
+    for name, value in res.to_dict().items():
+        other = getattr(expected, name)
+        if isinstance(value, float):
+            # Equal up to rounding: the GLS keeps solved columns between calls.
+            assert value == pytest.approx(other, rel=1e-9, nan_ok=True), (label, name)
+        elif name != "checks":
+            assert value == other, (label, name)
+    assert res.checks.keys() == expected.checks.keys()
+    assert [ok for *_, ok in res.checks.values()] == [ok for *_, ok in expected.checks.values()]
+    assert solution.result() is res  # computed once
+    assert found == (res.success and res.checks["amplitude_min"][2]), label
+    assert centre == pytest.approx(res.center_km, nan_ok=True)
+    assert sigma == pytest.approx(res.sigma_km, nan_ok=True)
+
+
+def test_a_fit_started_at_a_stationary_solution_stays_there():
+    """What the scan's fixed-point refits rely on: the solution of the moved window is the same."""
+    rng = np.random.default_rng(7)
+    x = np.sort(rng.uniform(-90.0, 90.0, 600))
+    y = plume(x, center=4.3, amplitude=30.0, sigma=6.0) + rng.normal(0.0, 0.5, x.size)
+    first = fit_solution(x, y, 0.0, V1, sigma_start_km=3.0)
+    assert first.found and first.stationary
+    # The window moved to the fitted centre holds the same soundings (none near an edge).
+    assert abs(first.center_km) < V1.half_width_km - 90.0
+    again = fit_window(x, y, first.center_km, V1, sigma_start_km=first.sigma_km)
+    res = first.result()
+    for name in ("center_km", "sigma_km", "delta_ppm", "amplitude", "significance", "r2"):
+        assert getattr(again, name) == pytest.approx(getattr(res, name), rel=1e-6), name
+    assert again.passed == res.passed and again.reject_reason == res.reject_reason
+    assert not first.stationary  # completed: its solver state is gone
+
+
+def test_a_fit_on_its_sigma_bound_is_not_stationary():
+    y = plume(X, amplitude=6.0, sigma=0.3)  # narrower than sigma_min_km: stuck on the bound
+    solution = fit_solution(X, y, 0.0, V1)
+    assert solution.found and solution.sigma_km == pytest.approx(V1.sigma_min_km)
+    assert not solution.stationary

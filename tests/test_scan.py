@@ -464,3 +464,33 @@ def test_v2_explorer_window_fit_is_the_scan_row_on_real_california(bench_real, r
         assert fit.passed == row.passed and fit.reject_reason == row.reject_reason
         assert fit.delta_ppm == pytest.approx(row.delta_ppm, rel=0.01)
         assert fit.sigma_km == pytest.approx(row.sigma_km, rel=0.01)
+
+
+def test_fixed_point_refits_change_no_peak(monkeypatch):
+    """A refit started at a stationary solution is that solution: the peaks stay (to 1e-4)."""
+    from oco2explore import fit
+    from oco2explore.simulate import simulate_day
+
+    day, _ = simulate_day("2016-08-31", seed=0)
+    good = day[day["xco2_quality_flag"] == 0]
+    busiest = good["orbit"].value_counts().index[:4]
+    orbits = [good[good["orbit"] == o] for o in sorted(busiest)]
+    solved = []
+    fit_window_of = scan._fit_window_of
+
+    def counted(*args):
+        solved.append(1)
+        return fit_window_of(*args)
+
+    monkeypatch.setattr(scan, "_fit_window_of", counted)
+    with_shortcut = [scan_orbit(o) for o in orbits]
+    n_with = len(solved)
+    monkeypatch.setattr(fit.FitSolution, "stationary", property(lambda self: False))
+    without = [scan_orbit(o) for o in orbits]
+    assert len(solved) - n_with > n_with  # the shortcut saved solves
+    for a, b in zip(with_shortcut, without, strict=True):
+        assert len(a) == len(b) and len(a) > 0
+        assert (a["passed"].to_numpy() == b["passed"].to_numpy()).all()
+        assert (a["reject_reason"].to_numpy() == b["reject_reason"].to_numpy()).all()
+        for col in ("distance_km", "sigma_km", "delta_ppm", "significance", "emission_mt_per_yr"):
+            assert a[col].to_numpy() == pytest.approx(b[col].to_numpy(), rel=1e-4, nan_ok=True), col
