@@ -260,27 +260,26 @@ class FitConfig(ConfigFields):
         near-source plumes on cloudy passes — 8 of 96 oracle-detectable plants
         on ``benchmarks/bench_cases.py``'s correlated case).
     min_support : int or None
-        Minimum support (soundings, or occupied cells of ``support_km``) on each
-        flank of the peak, [−2σ, 0] and [0, 2σ], and beside it on at least one side,
-        [−4σ, −2σ] or [2σ, 4σ]; broad fits need more (:meth:`support_limit`), this
-        is the floor
+        Minimum soundings (see ``support_km``) on each flank of the peak, [−2σ, 0]
+        and [0, 2σ], and beside it on at least one side, [−4σ, −2σ] or [2σ, 4σ];
+        broad fits need more (:meth:`support_limit`), this is the floor
         for narrow plumes: 1, a sounding on each side, because a σ 1 km plume's
         2σ flank is narrower than two footprints (1.3 km each) and holds one or
         two; one-frame spikes are left to ``min_positions``. (v1: 3. The seed used
         [−σ, 0], [0, σ], [−3σ, −2σ] and [2σ, 3σ], all four: the wider intervals
         and one free side keep plumes next to a cloud gap.)
     support_km : float or None
-        Cell of the support count, km: an interval's support is the number of
-        ``support_km`` cells along the fit coordinate (from the centre) that hold a
-        sounding, and broad fits need ``⌊σ/support_km⌋`` of them on each flank, half
-        of a flank's cells. 3.5 km is the length of the correlated error that the
-        footprints of a frame and of nearby frames share
-        (:data:`oco2explore.noise.LENGTHS_KM`): within a cell they are about one
-        sample, so eight footprints of one frame next to a cloud gap count once and
-        a fit on the edge of a gap fails. None: the seed's rule (v1), ``⌊σ/km⌋``
-        soundings; on cloudy passes (0.5–2 soundings per clear km) it rejected
-        significant city domes with 16–18 soundings on a 35–40 km flank
-        (``bench_cases.py --list``).
+        Along-track km of flank per sounding that broad fits need, km: ``⌊σ/support_km⌋``
+        soundings per interval; and the soundings of an interval at least two cells of
+        ``support_km`` long count once when they all lie in one cell (from the centre).
+        3.5 km is the length of the correlated error that the footprints of a frame and
+        of nearby frames share (:data:`oco2explore.noise.LENGTHS_KM`): within it they
+        are about one sample, so a flank of 2σ holds about 2σ/3.5 km independent
+        samples and the rule asks for soundings of half of them, and one frame's
+        footprints at the edge of a cloud gap cannot hold a flank. None: the seed's
+        rule (v1), ``⌊σ/km⌋`` soundings, which on cloudy passes (0.5–2 soundings per
+        clear km) rejected significant city domes with 16–18 soundings on a 35–40 km
+        flank (``bench_cases.py --list``).
     r2_min : float or None
         Minimum coefficient of determination inside ±4σ (seed: 0.25).
     significance_min : float or None
@@ -455,8 +454,8 @@ class FitConfig(ConfigFields):
     def support_limit(self, sigma_km: float) -> int | None:
         """Soundings needed per support interval for a Gaussian of width ``sigma_km``.
 
-        ``max(min_support, ⌊σ/support_km⌋)`` occupied cells, or with ``support_km``
-        None the seed's ``⌊σ/km⌋`` soundings; ``min_support`` is the floor; None if off.
+        ``max(min_support, ⌊σ/support_km⌋)`` soundings, or with ``support_km`` None the
+        seed's ``⌊σ/km⌋``; ``min_support`` is the floor; None if off.
         """
         if self.min_support is None:
             return None

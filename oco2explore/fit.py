@@ -1287,12 +1287,17 @@ def unresolved_factor(config: FitConfig) -> float:
 
 
 def _support(u: NDArray, lo: float, hi: float, cell_km: float | None) -> int:
-    """Support of ``[lo, hi]`` (km from the centre): its soundings, or with ``cell_km``
-    the cells of ``cell_km`` (from the centre) that hold one (:attr:`FitConfig.support_km`)."""
+    """Support of ``[lo, hi]`` (km from the centre; :attr:`FitConfig.support_km`).
+
+    Its soundings; with ``cell_km``, soundings that all lie in one ``cell_km`` cell (from
+    the centre) of an interval spanning two or more count once: one frame's footprints
+    at the edge of a cloud gap are one sample of the frame's shared error.
+    """
     inside = u[(u >= lo) & (u <= hi)]
-    if cell_km is None:
+    if cell_km is None or inside.size < 2 or hi - lo < 2.0 * cell_km:
         return int(inside.size)
-    return int(np.unique(np.floor(inside / cell_km)).size)
+    cells = np.floor(inside / cell_km)
+    return int(inside.size) if cells.min() < cells.max() else 1
 
 
 def _judge(result: FitResult, config: FitConfig) -> FitResult:

@@ -62,7 +62,7 @@ def test_a_limit_that_is_not_the_sliders_says_how_it_is_computed():
     )
     assert limit_explanation("significance_min", 25.0, config, 5.0) == ""
     assert "⌊σ 20.0 km⌋" in limit_explanation("min_support", 20, config, 20.0)
-    v2 = FitConfig()  # support_km 3.5: ⌊20/3.5⌋ = 5 occupied 3.5 km cells per interval
+    v2 = FitConfig()  # support_km 3.5: ⌊20/3.5⌋ = 5 soundings per interval
     assert v2.support_limit(20.0) == 5
     assert "⌊σ 20.0 km / 3.5 km⌋" in limit_explanation("min_support", 5, v2, 20.0)
     checks = {"significance_min": (40.0, limit, False), "sigma_min_km": (20.0, 2.0, True)}

@@ -24,7 +24,7 @@ SPECS: dict[str, tuple[str, float, float, float]] = {
     "amplitude_max": ("A max (ppm·km)", 100.0, 5000.0, 50.0),
     "min_soundings": ("min soundings (n)", 0, 400, 5),
     "min_support": ("min support/side (n)", 0, 60, 1),
-    "support_km": ("support cell (km)", 0.5, 20.0, 0.5),
+    "support_km": ("flank km/sounding", 0.5, 20.0, 0.5),
     "r2_min": ("min R² ±4σ (0–1)", 0.0, 1.0, 0.01),
     "significance_min": ("min signif. (Δχ²/χ²ν)", 0.0, 300.0, 1.0),
     "wind_uncertainty_m_per_s": ("wind error (m/s)", 0.0, 5.0, 0.1),

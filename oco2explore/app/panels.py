@@ -93,8 +93,8 @@ def limit_explanation(
         if config.support_km is None:
             return f"= ⌊σ {sigma_km:.1f} km⌋, above the slider's {config.min_support}"
         return (
-            f"= ⌊σ {sigma_km:.1f} km / {config.support_km:g} km⌋ occupied cells, "
-            f"above the slider's {config.min_support}"
+            f"= ⌊σ {sigma_km:.1f} km / {config.support_km:g} km⌋, above the slider's "
+            f"{config.min_support}"
         )
     return ""
 
@@ -154,8 +154,6 @@ def result_html(
         mark = "✔" if ok else "✘"
         colour = "#1b7f2a" if ok else "#c62828"
         unit = CHECK_UNITS.get(name, "")
-        if name == "min_support" and config is not None and config.support_km is not None:
-            unit = f"cells of {config.support_km:g} km"
         value_text = f"{_fmt(value, '.3g')} {unit}".strip()
         shown = "off" if limit is None else f"{_fmt(limit, '.3g')} {unit}".strip()
         why = limit_explanation(name, limit, config, row.get("sigma_km"))
