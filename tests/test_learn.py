@@ -282,7 +282,8 @@ def test_score_of_a_prepared_orbit_is_the_score_of_its_table(tiny, regional):
 #: Fields in which the packaged model's candidates differ from ``FitConfig()``: it was
 #: trained before the support rules changed (session 9: min_soundings 50 -> 20, min_support
 #: 3 -> 1; session 10: support_km 3.5); retrained on the new defaults it passed one more
-#: unexplained peak on the real California passes than the fit scan (docs/learned.md), so the former model stays.
+#: unexplained peak on the real California passes than the fit scan (docs/learned.md), so
+#: the former model stays.
 PACKAGED_SUPPORT = {"min_soundings": 50, "min_support": 3, "support_km": None}
 
 
