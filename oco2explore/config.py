@@ -145,7 +145,9 @@ class ConfigFields:
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(map(str, data)) - names)
         if unknown:
-            raise InputError(f"unknown {cls.KIND} parameter(s): {', '.join(unknown)}", path=source)
+            # Keys shown on the one line of the error: unprintable ones (a newline) escaped.
+            shown = ", ".join(k if k.isprintable() else repr(k) for k in unknown)
+            raise InputError(f"unknown {cls.KIND} parameter(s): {shown}", path=source)
         try:
             return cls(**data)
         except InputError as exc:
@@ -194,7 +196,9 @@ class ConfigFields:
         names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         unknown = sorted(set(values) - names)
         if unknown:
-            raise InputError(f"unknown {cls.KIND} parameter(s): {', '.join(unknown)}", path=source)
+            # Keys shown on the one line of the error: unprintable ones (a newline) escaped.
+            shown = ", ".join(k if k.isprintable() else repr(k) for k in unknown)
+            raise InputError(f"unknown {cls.KIND} parameter(s): {shown}", path=source)
         changes: dict[str, Any] = {}
         for name, raw in values.items():
             kind, optional = field_kind(cls, name)

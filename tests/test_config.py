@@ -78,6 +78,12 @@ def test_json_round_trip_and_digest(tmp_path):
     assert config.digest() != FitConfig().digest()
 
 
+def test_unprintable_unknown_keys_keep_the_error_on_one_line():
+    with pytest.raises(InputError, match=r"unknown fit parameter\(s\): '\\n'") as err:
+        FitConfig.from_dict({"\n": None}, source="fit.json")
+    assert "\n" not in str(err.value)
+
+
 def test_unknown_keys_are_named():
     with pytest.raises(InputError, match="unknown fit parameter.*sigma_km"):
         FitConfig.from_dict({"sigma_km": 3.0})
