@@ -149,7 +149,8 @@ def browser_side(cache: Path, repeat: int, opens: int) -> tuple[dict, dict, dict
             out["page right after server start"].append(ms)
             close_page(page)
             wait_for_kernels(count, POOL_SIZE, proc)
-            time.sleep(2.0)  # the pool's kernels have run the notebook
+            # The pool warm: its kernels have run the notebook (the server falls idle).
+            facts["s waited for the warm pool before the visitors"] = wait_for_idle(proc)
             first, ms = timed_open(browser, url)
             out["first render, first visitor"].append(ms)
             second, ms = timed_open(browser, url)

@@ -12,7 +12,7 @@ import pytest
 from conftest import HIGHVELD_PLANTS
 
 from oco2explore.app import Explorer
-from oco2explore.app.explorer import READY_ENV
+from oco2explore.app.explorer import READY_ENV, WARM_ENV
 from oco2explore.config import FitConfig
 from oco2explore.geo import haversine_km
 from oco2explore.scan import fit_at, scan_orbit
@@ -182,12 +182,18 @@ def test_deep_link_restores_a_view_and_refuses_other_files(highveld, explorer):
 
 
 def test_first_view_signals_ready_to_serve(highveld, tmp_path, monkeypatch):
-    ready = tmp_path / "ready"
+    ready, warm = tmp_path / "ready", tmp_path / "warm"
     monkeypatch.setenv(READY_ENV, str(ready))
+    monkeypatch.setenv(WARM_ENV, str(warm))  # the server starts the pool's next kernel
     app = Explorer(highveld, basemap=False)
-    assert not ready.exists()
+    assert not ready.exists() and not warm.exists()
     app.start("")
-    assert ready.exists() and app.orbit.fit is not None
+    assert ready.exists() and warm.exists() and app.orbit.fit is not None
+    # A data root that cannot be opened: its first view is the reason, signalled too.
+    ready.unlink()
+    warm.unlink()
+    Explorer(tmp_path / "empty", basemap=False).start("")
+    assert ready.exists() and warm.exists()
 
 
 def test_an_unusable_data_root_leaves_a_message(tmp_path):

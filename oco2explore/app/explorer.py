@@ -57,6 +57,10 @@ DATA_ENV = "OCO2EXPLORE_DATA"
 #: Environment variable naming a file created once the first view is drawn (``serve``
 #: opens the browser then, so the first page finds a preheated kernel).
 READY_ENV = "OCO2EXPLORE_READY_FILE"
+#: Environment variable naming a file created once the first view is drawn, set by the
+#: server for each preheated kernel (:class:`~.kernels.PageKernelManager` starts the
+#: pool's next kernel then).
+WARM_ENV = "OCO2EXPLORE_WARM_FILE"
 #: The map opens on the track within this distance of the window centre, km.
 ZOOM_HALF_SPAN_KM = 250.0
 #: Candidate sources listed for one fit.
@@ -871,7 +875,10 @@ class Explorer:
         call it before and after Voilà hands over the page's query string.
         """
         query = (query or "").lstrip("?")
-        if query == self._started or self.orbit is None:
+        if self.orbit is None:  # the page shows why the data root cannot be opened
+            self._signal_ready()
+            return
+        if query == self._started:
             return
         self._started = query
         view, problems = parse_query(query, self.orbit.controls.config)
@@ -887,8 +894,15 @@ class Explorer:
             self.tabs.selected_index = 2
             with self.messages.guard("open source"):
                 self.report.select(source[-1])
-        if os.environ.get(READY_ENV):
-            Path(os.environ[READY_ENV]).touch()
+        self._signal_ready()
+
+    @staticmethod
+    def _signal_ready() -> None:
+        """Create the files named by :data:`READY_ENV` (``serve`` opens the browser) and
+        :data:`WARM_ENV` (the server starts the pool's next kernel)."""
+        for name in (READY_ENV, WARM_ENV):
+            if os.environ.get(name):
+                Path(os.environ[name]).touch()
 
     def open_peak(self, file: str, orbit: int, centre_km: float) -> None:
         """Switch to the orbit tab at a peak (called by the catalogue)."""
