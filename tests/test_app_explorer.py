@@ -245,7 +245,21 @@ def test_learned_scorer_adds_its_probability_beside_the_significance(tmp_path, m
     assert "oco2-learned_probability" in orbit.result.value
     assert orbit.record()["scorer"].startswith("learned")
 
+    # The deep link names the scorer and reopens the same learned view (the window on a
+    # sounding, as a link places it).
+    orbit.move_to_km(orbit.centre_km)
+    link = re.search(r"href='\?([^']+)'", orbit.link.value).group(1).replace("&amp;", "&")
+    assert "scorer=learned" in link and orbit.record()["link"] == link
+    other = Explorer(None, basemap=False)
+    other.start(link)
+    assert other.orbit.scorer_select.value == "learned"
+    pd.testing.assert_frame_equal(other.orbit.peaks, orbit.peaks)
+    assert other.orbit.centre_km == pytest.approx(orbit.centre_km, abs=0.01)
+    assert other.orbit.row["learned_probability"] == orbit.row["learned_probability"]
+    assert "scorer: learned" in other.messages.text.value
+
     orbit.scorer_select.value = "fit"
     assert "learned_probability" not in orbit.peaks.columns
     assert "scorer: fit scan" in app.messages.text.value
     assert "oco2-learned_probability" not in orbit.result.value
+    assert "scorer=" not in orbit.link.value  # the default is left out
