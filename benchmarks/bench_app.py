@@ -6,12 +6,15 @@ Data: the demo data (it opens on the real Highveld pass of orbit 11522, 1,598 so
 every browser number below is measured on that real pass). Prints a table, asserts nothing:
 
 * server side, in-process: slider change (``half_width_km`` around 100 km) until the
-  window is refitted and redrawn, and in all (the orbit re-scanned too);
+  window is refitted and redrawn, and in all (the orbit re-scanned too), with the fit scan
+  and with the learned scorer;
 * in headless Chromium against ``oco2explore app`` (pool of 2 preheated kernels):
   a page opened as soon as the server answers (no kernel ready yet); first render of a
-  first and of a second visitor on a warm server; every slider's step -> page updated
+  first and of a second visitor on a warm server (its pool's kernels have run the
+  notebook: the server is idle); every slider's step -> page updated
   (its deep link, redrawn last, changed) and window drag -> page updated, both once the
-  server is idle again (the pool refilled after the visitors); the server's
+  server is idle again (the pool refilled after the visitors), then every slider again
+  with the learned scorer; the server's
   memory (all its processes, kernels included) after 1 and after 20 pages opened and
   closed.
 """
@@ -52,31 +55,42 @@ POOL_SIZE = 2
 TARGETS = {
     "refit + redraw, server": 50.0,
     "rescan + refit, server": math.nan,
+    "refit + redraw, server, learned": 50.0,
+    "rescan + refit, server, learned": math.nan,
     "page right after server start": 10_000.0,
     "first render, first visitor": 3000.0,
     "first render, second visitor": 3000.0,
     "slider -> page updated, every slider": 300.0,
     "window drag -> page updated": 300.0,
+    "slider -> page updated, learned scorer": 300.0,
 }
+#: The measures taken in the browser (the others, "refit"/"rescan", are in-process).
+BROWSER = [k for k in TARGETS if not k.startswith(("refit", "rescan"))]
 LINK = ".oco2-link code"
 
 
 def server_side(repeat: int) -> dict[str, list[float]]:
-    """Milliseconds per slider change in-process: to the window redrawn, and in all."""
+    """Milliseconds per slider change in-process: to the window redrawn, and in all; with
+    the fit scan and with the learned scorer."""
     app = Explorer(None, basemap=False)
     app.start("")
     orbit = app.orbit
     slider = orbit.controls.values["half_width_km"]
     first: list[float] = []
     orbit.link.observe(lambda _: first.append(time.perf_counter()), "value")
-    out: dict[str, list[float]] = {"refit + redraw, server": [], "rescan + refit, server": []}
-    for i in range(repeat):
-        first.clear()
-        start = time.perf_counter()
-        slider.value = 100.0 + (5.0 if i % 2 == 0 else 0.0)
-        end = time.perf_counter()
-        out["refit + redraw, server"].append(1e3 * (first[0] - start))
-        out["rescan + refit, server"].append(1e3 * (end - start))
+    out: dict[str, list[float]] = {}
+    for scorer, suffix in (("fit", ""), ("learned", ", learned")):
+        orbit.scorer_select.value = scorer
+        refit, rescan = out.setdefault(f"refit + redraw, server{suffix}", []), []
+        out[f"rescan + refit, server{suffix}"] = rescan
+        for i in range(repeat + 1):
+            first.clear()
+            start = time.perf_counter()
+            slider.value = 100.0 + (5.0 if i % 2 == 0 else 0.0)
+            end = time.perf_counter()
+            if i:  # the first step after a switch warms up
+                refit.append(1e3 * (first[0] - start))
+                rescan.append(1e3 * (end - start))
     return out
 
 
@@ -137,7 +151,7 @@ def browser_side(cache: Path, repeat: int, opens: int) -> tuple[dict, dict, dict
     """Browser measures (ms), the p95 of each slider, kernels and memory."""
     from playwright.sync_api import sync_playwright
 
-    out: dict[str, list[float]] = {k: [] for k in list(TARGETS)[2:]}
+    out: dict[str, list[float]] = {k: [] for k in BROWSER}
     home = Path(tempfile.mkdtemp(prefix="bench-app-home-"))
     proc, url = start_server(None, home, pool_size=POOL_SIZE, cache=cache, wait_for_view=False)
     facts: dict[str, float] = {}
@@ -149,7 +163,8 @@ def browser_side(cache: Path, repeat: int, opens: int) -> tuple[dict, dict, dict
             out["page right after server start"].append(ms)
             close_page(page)
             wait_for_kernels(count, POOL_SIZE, proc)
-            time.sleep(2.0)  # the pool's kernels have run the notebook
+            # The pool warm: its kernels have run the notebook (the server falls idle).
+            facts["s waited for the warm pool before the visitors"] = wait_for_idle(proc)
             first, ms = timed_open(browser, url)
             out["first render, first visitor"].append(ms)
             second, ms = timed_open(browser, url)
@@ -162,6 +177,14 @@ def browser_side(cache: Path, repeat: int, opens: int) -> tuple[dict, dict, dict
             times, worst = slider_steps(first, repeat)
             out["slider -> page updated, every slider"] = times
             out["window drag -> page updated"] = drags(first, 5 * repeat)
+            first.click(".oco2-scorer button:has-text('learned')")
+            first.wait_for_function(  # the orbit scored by the model: the status says so
+                "() => document.querySelector('.oco2-message').textContent"
+                ".includes('scorer: learned')"
+            )
+            times, worst_learned = slider_steps(first, repeat)
+            out["slider -> page updated, learned scorer"] = times
+            worst.update({f"{k} (learned)": v for k, v in worst_learned.items()})
             close_page(first)
             facts["kernels after the pages closed"] = wait_for_kernels(count, POOL_SIZE, proc)
             facts["memory after 1 page opened and closed (MB)"] = server_memory_mb(proc)

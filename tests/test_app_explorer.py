@@ -12,7 +12,7 @@ import pytest
 from conftest import HIGHVELD_PLANTS
 
 from oco2explore.app import Explorer
-from oco2explore.app.explorer import READY_ENV
+from oco2explore.app.explorer import READY_ENV, WARM_ENV
 from oco2explore.config import FitConfig
 from oco2explore.geo import haversine_km
 from oco2explore.scan import fit_at, scan_orbit
@@ -182,12 +182,18 @@ def test_deep_link_restores_a_view_and_refuses_other_files(highveld, explorer):
 
 
 def test_first_view_signals_ready_to_serve(highveld, tmp_path, monkeypatch):
-    ready = tmp_path / "ready"
+    ready, warm = tmp_path / "ready", tmp_path / "warm"
     monkeypatch.setenv(READY_ENV, str(ready))
+    monkeypatch.setenv(WARM_ENV, str(warm))  # the server starts the pool's next kernel
     app = Explorer(highveld, basemap=False)
-    assert not ready.exists()
+    assert not ready.exists() and not warm.exists()
     app.start("")
-    assert ready.exists() and app.orbit.fit is not None
+    assert ready.exists() and warm.exists() and app.orbit.fit is not None
+    # A data root that cannot be opened: its first view is the reason, signalled too.
+    ready.unlink()
+    warm.unlink()
+    Explorer(tmp_path / "empty", basemap=False).start("")
+    assert ready.exists() and warm.exists()
 
 
 def test_an_unusable_data_root_leaves_a_message(tmp_path):
@@ -239,7 +245,21 @@ def test_learned_scorer_adds_its_probability_beside_the_significance(tmp_path, m
     assert "oco2-learned_probability" in orbit.result.value
     assert orbit.record()["scorer"].startswith("learned")
 
+    # The deep link names the scorer and reopens the same learned view (the window on a
+    # sounding, as a link places it).
+    orbit.move_to_km(orbit.centre_km)
+    link = re.search(r"href='\?([^']+)'", orbit.link.value).group(1).replace("&amp;", "&")
+    assert "scorer=learned" in link and orbit.record()["link"] == link
+    other = Explorer(None, basemap=False)
+    other.start(link)
+    assert other.orbit.scorer_select.value == "learned"
+    pd.testing.assert_frame_equal(other.orbit.peaks, orbit.peaks)
+    assert other.orbit.centre_km == pytest.approx(orbit.centre_km, abs=0.01)
+    assert other.orbit.row["learned_probability"] == orbit.row["learned_probability"]
+    assert "scorer: learned" in other.messages.text.value
+
     orbit.scorer_select.value = "fit"
     assert "learned_probability" not in orbit.peaks.columns
     assert "scorer: fit scan" in app.messages.text.value
     assert "oco2-learned_probability" not in orbit.result.value
+    assert "scorer=" not in orbit.link.value  # the default is left out

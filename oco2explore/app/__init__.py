@@ -12,6 +12,7 @@ from .catalogue import CatalogueView
 from .controls import Controls
 from .data import DataRoot
 from .explorer import Explorer, OrbitView
+from .query import page_query_string
 from .state import View, parse_query, view_query
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "DataRoot",
     "Explorer",
     "OrbitView",
+    "page_query_string",
     "View",
     "parse_query",
     "view_query",

@@ -45,6 +45,7 @@ from .data import DataRoot
 from .mapview import OrbitMap
 from .panels import SourcesPanel, download_links, result_html, table_links
 from .profile import MODEL_POINTS, ProfilePlot
+from .state import SCORERS as LINK_SCORERS
 from .state import View, parse_query, view_query
 
 if TYPE_CHECKING:
@@ -57,6 +58,10 @@ DATA_ENV = "OCO2EXPLORE_DATA"
 #: Environment variable naming a file created once the first view is drawn (``serve``
 #: opens the browser then, so the first page finds a preheated kernel).
 READY_ENV = "OCO2EXPLORE_READY_FILE"
+#: Environment variable naming a file created once the first view is drawn, set by the
+#: server for each preheated kernel (:class:`~.kernels.PageKernelManager` starts the
+#: pool's next kernel then).
+WARM_ENV = "OCO2EXPLORE_WARM_FILE"
 #: The map opens on the track within this distance of the window centre, km.
 ZOOM_HALF_SPAN_KM = 250.0
 #: Candidate sources listed for one fit.
@@ -66,9 +71,9 @@ MAX_MAP_SOURCES = 1500
 MIN_MAP_SOURCE_T_PER_YR = 0.5e6
 #: Margin around the orbit's soundings within which sources are drawn, degrees.
 SOURCE_MARGIN_DEG = 2.0
-#: The scorers of the orbit's peaks: the fit scan's thresholds, or the learned model
-#: (:func:`oco2explore.learn.score`, as ``oco2explore detect --scorer learned``).
-SCORERS = (("fit scan", "fit"), ("learned", "learned"))
+#: The scorers of the orbit's peaks (label, link value): the fit scan's thresholds, or the
+#: learned model (:func:`oco2explore.learn.score`, as ``oco2explore detect --scorer learned``).
+SCORERS = tuple(zip(("fit scan", "learned"), LINK_SCORERS, strict=True))
 #: A true plume is marked when its crossing lies this close to the orbit's track, km.
 TRUTH_TRACK_KM = 10.0
 #: Page style: compact lists and tables, legends, a result panel that never cuts a value.
@@ -270,7 +275,8 @@ class OrbitView:
         self.peak_select.observe(self._peak_chosen, "value")
         self.rescan.on_click(lambda _: self._guarded("re-scan", self.scan))
         self.scorer_select.observe(
-            lambda _: self._guarded("switch scorer", self._scorer_changed), "value"
+            lambda _: None if self._busy else self._guarded("switch scorer", self._scorer_changed),
+            "value",
         )
         self.truth_toggle.observe(lambda _: self._guarded("show truth", self._draw_truth), "value")
         self.controls.on_change(lambda: self._guarded("fit", self._config_changed))
@@ -347,6 +353,13 @@ class OrbitView:
         """
         if view.config != self.controls.config:
             self.controls.set_config(view.config)
+        if view.scorer is not None and view.scorer != self.scorer_select.value:
+            self._busy = True  # the orbit is scanned below, with this scorer
+            try:
+                self.scorer_select.value = view.scorer
+            finally:
+                self._busy = False
+            self._load_scorer()
         config = self.controls.config
         default_file, default_orbit = self.data.default_view()
         file = view.file or self.file or default_file
@@ -413,13 +426,17 @@ class OrbitView:
         note = f", candidates with the model's {', '.join(differ)}" if differ else ""
         return f"learned, {path.name}{note}"
 
-    def _scorer_changed(self) -> None:
-        """Re-score the orbit with the chosen scorer and refit the window."""
+    def _load_scorer(self) -> None:
+        """Load the packaged learned model the first time the learned scorer is chosen."""
         if self.scorer_select.value == "learned" and self.scorer is None:
             from ..learn import load
 
             with self.messages.busy("loading the learned model"):
                 self.scorer = load()
+
+    def _scorer_changed(self) -> None:
+        """Re-score the orbit with the chosen scorer and refit the window."""
+        self._load_scorer()
         if len(self.soundings):
             self.scan()
             self.refit()
@@ -713,10 +730,16 @@ class OrbitView:
         stem = f"oco2explore_fit_{self.orbit}_{self.centre_km:.0f}km"
         self.export.value = download_links(self.record(), stem)
         # The link goes last: tests and benchmarks take its change as "page up to date".
-        query = view_query(View(self.file, self.orbit, self.centre_km, self.controls.config))
+        query = view_query(self.view())
         self.link.value = (
             f"<a class='oco2-deeplink' href='?{html.escape(query)}'>"
             f"link to this view</a> <small><code>?{html.escape(query)}</code></small>"
+        )
+
+    def view(self) -> View:
+        """What is shown: file, orbit, window centre, parameters and scorer (the deep link)."""
+        return View(
+            self.file, self.orbit, self.centre_km, self.controls.config, self.scorer_select.value
         )
 
     def save_profile(self, fmt: str) -> None:
@@ -767,7 +790,7 @@ class OrbitView:
             "file": self.file,
             "orbit": self.orbit,
             "centre_km": self.centre_km,
-            "link": view_query(View(self.file, self.orbit, self.centre_km, self.controls.config)),
+            "link": view_query(self.view()),
             **{k: _plain(v) for k, v in self.row.items()},
             "checks": {k: [_plain(x) for x in v] for k, v in (fit.checks if fit else {}).items()},
             "config": self.controls.config.to_dict(),
@@ -871,14 +894,17 @@ class Explorer:
         call it before and after Voilà hands over the page's query string.
         """
         query = (query or "").lstrip("?")
-        if query == self._started or self.orbit is None:
+        if self.orbit is None:  # the page shows why the data root cannot be opened
+            self._signal_ready()
+            return
+        if query == self._started:
             return
         self._started = query
         view, problems = parse_query(query, self.orbit.controls.config)
         with self.messages.guard("open link"):
             if view.file is not None and view.file not in self.data.files:
                 problems.append(f"link file {view.file!r} is not in the data root; ignored")
-                view = View(None, None, None, view.config)
+                view = View(None, None, None, view.config, view.scorer)
             self.orbit.open(view)
         if problems:
             self.messages.show("; ".join(problems), "warning")
@@ -887,8 +913,15 @@ class Explorer:
             self.tabs.selected_index = 2
             with self.messages.guard("open source"):
                 self.report.select(source[-1])
-        if os.environ.get(READY_ENV):
-            Path(os.environ[READY_ENV]).touch()
+        self._signal_ready()
+
+    @staticmethod
+    def _signal_ready() -> None:
+        """Create the files named by :data:`READY_ENV` (``serve`` opens the browser) and
+        :data:`WARM_ENV` (the server starts the pool's next kernel)."""
+        for name in (READY_ENV, WARM_ENV):
+            if os.environ.get(name):
+                Path(os.environ[name]).touch()
 
     def open_peak(self, file: str, orbit: int, centre_km: float) -> None:
         """Switch to the orbit tab at a peak (called by the catalogue)."""

@@ -14,18 +14,30 @@ and every closed page left a kernel of ~335 MB behind (voila-dashboards/voila#14
 * :class:`PageKernelManager` culls kernels idle and without a connection for
   ``cull_idle_timeout`` seconds (a page that vanished without its shutdown request:
   crashed browser, lost network), but never the preheated kernels waiting in Voilà's pool.
+  It also warms the pool's kernels one at a time: Voilà starts them all at once, and on
+  a machine of 2 cores two kernels running the notebook side by side each took about
+  twice as long, so a page opened right after the server started waited for both.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import tempfile
+import time
+import uuid
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any
 
 from jupyter_server.auth.identity import PasswordIdentityProvider
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
+from traitlets import Bool, Float
 from voila.handler import VoilaHandler
 from voila.voila_identity_provider import VoilaIdentityProvider
+
+from .explorer import WARM_ENV
 
 #: Default preheated kernels kept ready by ``oco2explore app`` (a second visitor waits no
 #: longer than the first).
@@ -34,6 +46,9 @@ DEFAULT_POOL_SIZE = 2
 DEFAULT_CULL_IDLE_S = 600
 #: How often idle kernels are looked for, s.
 CULL_INTERVAL_S = 60
+#: Longest wait for the previous pool kernel's first view before the next one starts
+#: anyway (a notebook that fails never signals), s.
+WARM_WAIT_S = 60.0
 
 
 class _PageXsrfCookie:
@@ -58,12 +73,59 @@ class ServerPageIdentityProvider(_PageXsrfCookie, PasswordIdentityProvider):
 
 
 class PageKernelManager(AsyncMappingKernelManager):
-    """Kernel manager whose idle culling spares the preheated kernels of Voilà's pool.
+    """Kernel manager that warms Voilà's pool one kernel at a time and never culls it.
 
     Voilà wraps this class with its pool (``VoilaConfiguration.multi_kernel_manager_class``);
     a pooled kernel is idle and unconnected until a page takes it, so the stock culler would
     shut the pool down and Voilà would not refill it.
+
+    A preheated kernel (Voilà sets ``VOILA_PREHEAT=True`` in its environment) starts only
+    once the previous one has drawn its first view (it creates the file named by
+    :data:`WARM_ENV`), has died, or :attr:`warm_wait` seconds have passed; the first kernel
+    of the pool thus has the CPU to itself, and a refill never runs beside another.
     """
+
+    stagger = Bool(True, config=True, help="Warm the pool's kernels one after another.")
+    warm_wait = Float(
+        WARM_WAIT_S,
+        config=True,
+        help="Longest wait for the previous pool kernel's first view, s.",
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._warm_lock = asyncio.Lock()
+        self._warming: tuple[str, Path] | None = None  # the last preheated kernel, its file
+        self._warm_dir: Path | None = None
+
+    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
+        env = kwargs.get("env") or {}
+        if not self.stagger or env.get("VOILA_PREHEAT") != "True":
+            return await super().start_kernel(*args, **kwargs)
+        async with self._warm_lock:  # in the order Voilà asked, one warm-up at a time
+            waited = await self._previous_warmed()
+            if self._warm_dir is None:
+                self._warm_dir = Path(tempfile.mkdtemp(prefix="oco2explore-warm-"))
+            path = self._warm_dir / f"warm-{uuid.uuid4().hex}"
+            kwargs["env"] = {**env, WARM_ENV: str(path)}
+            kernel_id = await super().start_kernel(*args, **kwargs)
+            self._warming = (kernel_id, path)
+        self.log.info("preheated kernel %s started (%.1f s after the previous)", kernel_id, waited)
+        return kernel_id
+
+    async def _previous_warmed(self) -> float:
+        """Wait until the last preheated kernel has drawn its first view, has gone, or
+        :attr:`warm_wait` has passed; returns the seconds waited."""
+        start = time.monotonic()
+        if self._warming is None:
+            return 0.0
+        kernel_id, path = self._warming
+        while not path.exists() and kernel_id in self and time.monotonic() - start < self.warm_wait:
+            await asyncio.sleep(0.1)
+        self._warming = None
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return time.monotonic() - start
 
     def _pooled(self) -> set[str]:
         """Kernels preheated and waiting in the pool (none without preheating)."""

@@ -48,15 +48,13 @@ CHECKOUT_NOTEBOOK = Path(__file__).resolve().parents[2] / "apps" / "explorer.ipy
 NOTEBOOK_CELLS = (
     "import os\n"
     "\n"
-    "from voila.utils import get_query_string\n"
-    "\n"
-    "from oco2explore.app import Explorer\n"
+    "from oco2explore.app import Explorer, page_query_string\n"
     "\n"
     "explorer = Explorer.from_env()  # data root: $OCO2EXPLORE_DATA, else the demo data\n"
     'explorer.start(os.environ.get("QUERY_STRING"))\n'
     "explorer",
     "# With preheated kernels the query string arrives with the page request.\n"
-    "explorer.start(get_query_string())",
+    "explorer.start(page_query_string())",
 )
 
 

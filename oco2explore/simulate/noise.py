@@ -13,7 +13,6 @@ import dataclasses
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
-from scipy.signal import lfilter
 
 # Re-exported: the simulator's real-like noise (see the calibration note below).
 from ..config import REAL_CORRELATED_ERROR_PPM as REAL_CORRELATED_ERROR_PPM
@@ -144,6 +143,10 @@ def correlated_error(
     shocks = rng.standard_normal(s.size)
     shocks[1:] *= np.sqrt(1.0 - rho * rho)
     if rho.size == 0 or np.ptp(rho) <= 1e-9:  # evenly spaced (frames): one linear filter
+        # Imported here: scipy.signal costs ~0.7 s of CPU to import, and the explorer's
+        # kernels import this package (through the report) without ever simulating.
+        from scipy.signal import lfilter
+
         field = lfilter([1.0], [1.0, -rho.mean()], shocks) if rho.size else shocks
     else:
         field = shocks.copy()

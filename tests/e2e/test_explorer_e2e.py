@@ -214,7 +214,8 @@ def test_window_drag_refits(page, screenshots):
 def test_deep_link_restores_the_view(server, browser, page, screenshots):
     link = page.locator(".oco2-link code").text_content()
     assert link.startswith("?file=") and "orbit=11522" in link
-    query = re.sub(r"&centre=[0-9.]+.*", "&centre=150&half_width_km=60.0", link)
+    assert "scorer=" not in link  # the default scorer (fit scan) is left out
+    query = re.sub(r"&centre=[0-9.]+.*", "&centre=150&scorer=learned&half_width_km=60.0", link)
     other = open_app(browser, server + query)
     try:
         other.wait_for_function(
@@ -227,7 +228,14 @@ def test_deep_link_restores_the_view(server, browser, page, screenshots):
         assert centre == pytest.approx(150, abs=5)
         readout = other.text_content(".oco2-ctl-half_width_km .widget-readout")
         assert readout.strip().startswith("60")
+        assert "scorer=learned" in restored
+        assert other.text_content(".oco2-scorer button.mod-active").strip() == "learned"
+        assert "scorer: learned" in other.text_content(".oco2-message")
         other.screenshot(path=str(screenshots / "explorer-deeplink.png"))
+        # Back to the fit scan in the page: the link drops the scorer.
+        other.click(".oco2-scorer button:has-text('fit scan')")
+        back = text_changes(other, ".oco2-link code", restored)
+        assert "scorer=" not in back and "half_width_km=60" in back
     finally:
         close_page(other)
 
