@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from pathlib import Path
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
@@ -11,6 +12,13 @@ from oco2explore.app.explorer import WARM_ENV
 from oco2explore.app.kernels import PageKernelManager
 
 PREHEAT = {"VOILA_PREHEAT": "True"}
+
+
+def _run(coro) -> None:
+    """``asyncio.run`` on a thread of its own: the browser tests (Playwright's sync API)
+    leave an event loop running on the main thread of the test session."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()
 
 
 def _manager(monkeypatch, alive: set[str], **traits) -> tuple[PageKernelManager, list[dict]]:
@@ -41,7 +49,7 @@ def test_a_preheated_kernel_starts_once_the_previous_one_drew_its_view(monkeypat
         Path(started[0][WARM_ENV]).touch()  # what Explorer.start does
         assert await asyncio.wait_for(second, 5) == "k3"
 
-    asyncio.run(run())
+    _run(run())
     assert WARM_ENV in started[2] and started[2][WARM_ENV] != started[0][WARM_ENV]
     assert WARM_ENV not in started[1]
     assert not Path(started[0][WARM_ENV]).exists()  # removed once seen
@@ -58,7 +66,7 @@ def test_a_dead_or_silent_kernel_does_not_hold_the_pool(monkeypatch):
         # k2 never signals: k3 starts after warm_wait.
         assert await asyncio.wait_for(manager.start_kernel(env=PREHEAT), 5) == "k3"
 
-    asyncio.run(run())
+    _run(run())
 
 
 def test_stagger_off_starts_at_once(monkeypatch):
@@ -68,5 +76,5 @@ def test_stagger_off_starts_at_once(monkeypatch):
         await manager.start_kernel(env=PREHEAT)
         assert await asyncio.wait_for(manager.start_kernel(env=PREHEAT), 1) == "k2"
 
-    asyncio.run(run())
+    _run(run())
     assert all(WARM_ENV not in env for env in started)
