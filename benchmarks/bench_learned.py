@@ -179,9 +179,16 @@ def pr_svg(curves: dict[str, tuple[np.ndarray, np.ndarray, tuple[float, float]]]
 
 
 def label_comparison(
-    days: int, held: list[dict], results: list[dict], config: FitConfig, fraction: float
+    days: int,
+    held: list[dict],
+    results: list[dict],
+    config: FitConfig,
+    fraction: float,
+    feature_names: tuple[str, ...] = learn.V1_FEATURES,
 ) -> list[str]:
-    """Truth-labelled and inventory-labelled models on the same training set, on held-out truth."""
+    """Truth-labelled and inventory-labelled models on the same training set, on held-out truth.
+
+    ``feature_names``: the features of the models (the benchmarked model's)."""
     from train_default_model import training_chunks
 
     sources = load_inventories(["coco2"])
@@ -212,7 +219,15 @@ def label_comparison(
         f"{'labels':<12}{'noise':<12}{'recall':>8}{'prec':>8}{'false/1e4km':>13}{'thr':>7}",
     ]
     for name, y in (("truth", yt), ("inventory", yi)):
-        model = learn.train(X, y, g, fit_false=fit_false[name], seed=0, fraction=fraction)
+        model = learn.train(
+            X,
+            y,
+            g,
+            fit_false=fit_false[name],
+            seed=0,
+            fraction=fraction,
+            feature_names=feature_names,
+        )
         for data, res in zip(held, results, strict=True):
             cand = learn.apply_scorer(res["candidates"], res["features"], model)
             sc = scores(cand[cand["passed"]], data["truth"])
@@ -348,7 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_labels:
         print("\n3. inventory labels vs truth labels (held-out days, truth)")
         fraction = learn.scorer_fraction(scorer)
-        for line in label_comparison(args.label_days, held, results, config, fraction):
+        for line in label_comparison(
+            args.label_days, held, results, config, fraction, scorer.features
+        ):
             print("  " + line)
 
     if not args.no_real:

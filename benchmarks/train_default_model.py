@@ -40,6 +40,7 @@ from oco2explore.constants import EARTH_RADIUS_KM, SECONDS_PER_YEAR
 from oco2explore.emission import ppm_per_kg_per_m2
 from oco2explore.learn import (
     CANDIDATE_FRACTION,
+    FEATURE_SETS,
     LabelledTracks,
     default_model_path,
     save,
@@ -232,6 +233,12 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="add city area sources to the regional days (add_cities)",
     )
+    parser.add_argument(
+        "--features",
+        choices=sorted(FEATURE_SETS),
+        default="scale-free",
+        help="feature set (oco2explore.learn.FEATURE_SETS; v1: the packaged model's)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     config = FitConfig()  # the default detector, read at run time
@@ -268,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         "fit_config": config.to_dict(),
         "data_cpu_s": round(t_data, 1),
     }
-    scorer = data.train(seed=args.seed, card=card)
+    card["feature_set"] = args.features
+    scorer = data.train(seed=args.seed, card=card, feature_names=FEATURE_SETS[args.features])
     save(scorer, args.out)
     size_kb = args.out.stat().st_size / 1024
     c = scorer.card
