@@ -148,6 +148,7 @@ FEATURES: dict[str, str] = {
         for s in PROBE_SIGMAS_KM
     },
     "resid_rms_ppm": "rms of the fit residuals in the window, ppm",
+    "resid_rms_over_noise": "rms of the fit residuals in the window / local noise",
     "resid_inner_ratio": "residual rms under the peak / outside it",
     "resid_lag1": "lag-1 autocorrelation of the residuals along the track",
     "local_noise_ppm": "robust scatter of successive soundings in the window, ppm",
@@ -170,6 +171,18 @@ FEATURES: dict[str, str] = {
     "neighbour_margin_ratio": "largest margin of another candidate in the window / own",
 }
 FEATURE_NAMES = tuple(FEATURES)
+#: Features in absolute units of noise or terrain. The simulator's scatter (0.56–0.80 ppm on
+#: its positives, 5–95 %) lies above real OCO-2's over California (0.47–0.49 ppm at the LA
+#: and Las Vegas crossings) and its surface has almost no relief (altitude spread under a
+#: peak ≤ 8 m on 95 % of its positives, 150–335 m at the real crossings): on real data these
+#: features fall outside the training range and lowered the real city crossings' probability
+#: (docs/learned.md, session 10). :data:`SCALE_FREE_FEATURES` leaves them out.
+SCALE_DEPENDENT = ("local_noise_ppm", "resid_rms_ppm", "altitude_contrast", "altitude_spread_m")
+SCALE_FREE_FEATURES = tuple(n for n in FEATURE_NAMES if n not in SCALE_DEPENDENT)
+#: The features of models trained before session 10 (the packaged model's).
+V1_FEATURES = tuple(n for n in FEATURE_NAMES if n != "resid_rms_over_noise")
+#: Named feature sets of :func:`train`.
+FEATURE_SETS = {"v1": V1_FEATURES, "scale-free": SCALE_FREE_FEATURES}
 
 #: What every model card says the model cannot do.
 LIMITS = (
@@ -330,6 +343,9 @@ def _orbit_features(track: Track, peaks: pd.DataFrame, config: FitConfig) -> pd.
             if s >= config.sigma_max_km * 0.999
             else 0.0,
             "resid_rms_ppm": float(np.sqrt(np.mean(resid**2))) if resid.size else math.nan,
+            "resid_rms_over_noise": float(np.sqrt(np.mean(resid**2))) / local
+            if resid.size and local > 0
+            else math.nan,
             "resid_inner_ratio": ratio,
             "resid_lag1": lag1,
             "local_noise_ppm": local,
@@ -503,7 +519,7 @@ class LearnedScorer:
     Attributes
     ----------
     model : HistGradientBoostingClassifier
-        The classifier of :data:`FEATURE_NAMES`.
+        The classifier of ``features`` (a subset of :data:`FEATURE_NAMES`).
     platt : tuple of float
         ``(a, b)``: probability ``1 / (1 + exp(a·s + b))`` of the decision score ``s``.
     threshold : float
@@ -516,7 +532,7 @@ class LearnedScorer:
     platt: tuple[float, float]
     threshold: float
     card: dict[str, Any] = field(default_factory=dict)
-    features: tuple[str, ...] = FEATURE_NAMES
+    features: tuple[str, ...] = V1_FEATURES
 
     def probability(self, features: pd.DataFrame) -> NDArray:
         """Calibrated probability that each candidate is a plume (0–1)."""
@@ -597,6 +613,7 @@ def train(
     seed: int = 0,
     card: dict[str, Any] | None = None,
     fraction: float = CANDIDATE_FRACTION,
+    feature_names: Sequence[str] = V1_FEATURES,
 ) -> LearnedScorer:
     """Train, calibrate and threshold a scorer on labelled candidates.
 
@@ -619,6 +636,9 @@ def train(
     fraction : float
         Candidate threshold over the configuration's the candidates were found with
         (:func:`candidate_config`), recorded in the card: the model scores such candidates.
+    feature_names : sequence of str
+        The features the model uses (a subset of :data:`FEATURE_NAMES`, e.g. a set of
+        :data:`FEATURE_SETS`), recorded in the model.
 
     Returns
     -------
@@ -634,7 +654,11 @@ def train(
     start = time.process_time()
     y = np.asarray(labels, dtype=float)
     keep = np.isfinite(y)
-    X = features.loc[keep, list(FEATURE_NAMES)].to_numpy(float, copy=True)
+    names = tuple(feature_names)
+    unknown = sorted(set(names) - set(FEATURE_NAMES))
+    if unknown:
+        raise InputError(f"unknown features: {unknown}")
+    X = features.loc[keep, list(names)].to_numpy(float, copy=True)
     y, g = y[keep].astype(int), np.asarray(groups)[keep]
     # A feature the training tables never have (all NaN) is held constant: no split uses it.
     absent = ~np.isfinite(X).any(axis=0)
@@ -664,16 +688,14 @@ def train(
             "model": "sklearn HistGradientBoostingClassifier + Platt calibration",
             "hyperparameters": HGB_PARAMS,
             "seed": seed,
-            "features": FEATURES,
+            "features": {n: FEATURES[n] for n in names},
             "candidates": _candidate_card(info.get("fit_config"), fraction),
             "n_candidates": int(keep.size),
             "n_positive": n_pos,
             "n_negative": n_neg,
             "n_unlabelled_dropped": int((~keep).sum()),
             "n_groups": int(len(np.unique(g))),
-            "features_absent_in_training": [
-                n for n, a in zip(FEATURE_NAMES, absent, strict=True) if a
-            ],
+            "features_absent_in_training": [n for n, a in zip(names, absent, strict=True) if a],
             "threshold": threshold,
             "threshold_rule": (
                 f"lowest calibrated probability (at least {MIN_THRESHOLD}) at which at most "
@@ -687,7 +709,7 @@ def train(
             "sklearn_version": _sklearn_version(),
         }
     )
-    return LearnedScorer(model=model, platt=platt, threshold=threshold, card=info)
+    return LearnedScorer(model=model, platt=platt, threshold=threshold, card=info, features=names)
 
 
 def _candidate_card(fit_config: dict[str, Any] | None, fraction: float) -> dict[str, Any]:
@@ -793,7 +815,7 @@ def load(path: str | Path | None = None) -> LearnedScorer:
     if not isinstance(payload, dict) or payload.get("format") != "oco2explore-learned-scorer/1":
         raise InputError("not an oco2explore learned-scorer model file", path=path)
     features = tuple(payload["features"])
-    if features != FEATURE_NAMES:
+    if not set(features) <= set(FEATURE_NAMES):
         raise InputError(
             "model was trained on other features than this version computes; retrain it",
             path=path,
@@ -933,8 +955,13 @@ class LabelledTracks:
         self.fit_false += int(np.count_nonzero(np.asarray(label(fit)) == 0))
         self.names.append(name)
 
-    def train(self, seed: int = 0, card: dict[str, Any] | None = None) -> LearnedScorer:
-        """:func:`train` on everything added."""
+    def train(
+        self,
+        seed: int = 0,
+        card: dict[str, Any] | None = None,
+        feature_names: Sequence[str] = V1_FEATURES,
+    ) -> LearnedScorer:
+        """:func:`train` on everything added (``feature_names``: the model's features)."""
         feats = pd.concat(self.features, ignore_index=True)
         return train(
             feats,
@@ -944,6 +971,7 @@ class LabelledTracks:
             seed=seed,
             card=card,
             fraction=self.fraction,
+            feature_names=feature_names,
         )
 
 
