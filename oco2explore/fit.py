@@ -822,12 +822,9 @@ class FitSolution:
             fit = self._done
             return fit.success and bool(fit.checks.get("amplitude_min", (None, None, False))[2])
         stage = self._stage
-        config = stage.config
-        amp = float(stage.sol.params[2])
-        floor = config.amplitude_min + BOUND_TOLERANCE * abs(
-            config.amplitude_max - config.amplitude_min
+        return stage.sol.success and not _amplitude_at_floor(
+            float(stage.sol.params[2]), stage.config
         )
-        return stage.sol.success and not amp <= floor
 
     @property
     def stationary(self) -> bool:
@@ -1300,13 +1297,18 @@ def _support(u: NDArray, lo: float, hi: float, cell_km: float | None) -> int:
     return int(inside.size) if cells.min() < cells.max() else 1
 
 
+def _amplitude_at_floor(amplitude: float, config: FitConfig) -> bool:
+    """The area (ppm·km) on its lower bound: no enhancement found (``amplitude_min``)."""
+    return amplitude <= config.amplitude_min + BOUND_TOLERANCE * abs(
+        config.amplitude_max - config.amplitude_min
+    )
+
+
 def _judge(result: FitResult, config: FitConfig) -> FitResult:
     """Fill ``checks``, ``passed`` and ``reject_reason`` from the thresholds."""
     checks = result.checks
     checks["fit"] = (result.success, True, result.success)
-    at_floor = result.amplitude <= config.amplitude_min + BOUND_TOLERANCE * abs(
-        config.amplitude_max - config.amplitude_min
-    )
+    at_floor = _amplitude_at_floor(result.amplitude, config)
     checks["amplitude_min"] = (result.amplitude, config.amplitude_min, not at_floor)
     # σ stuck on a bound: the best Gaussian is narrower (the seed's "too narrow") or
     # broader (its "too large") than allowed. An unresolved narrow one is kept when
