@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -39,7 +40,11 @@ from oco2explore.readers import read_soundings
 from oco2explore.scan import detect
 from oco2explore.truth import clear_track_km
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+#: Real data beside the checkout, or in ``$OCO2EXPLORE_REAL_DATA`` (a worktree elsewhere).
+REAL = Path(
+    os.environ.get("OCO2EXPLORE_REAL_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+)
 CALIFORNIA = "california/OCO2LtCO2v9_L2_20140905_000000_20141031_235959.nc"
 #: A crossing counts as found with a passed peak this close to the city centre, km.
 CITY_REACH_KM = 60.0

@@ -75,6 +75,7 @@ No timing is asserted anywhere: this script prints, it does not test.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from pathlib import Path
@@ -104,10 +105,14 @@ from oco2explore.truth import (
 
 #: Orbit-number offset between pooled seeds.
 SEED_ORBIT_OFFSET = 100_000
-#: Real OCO-2 soundings beside the checkout (see tests/conftest.py).
+#: Real OCO-2 soundings beside the checkout, or in ``$OCO2EXPLORE_REAL_DATA`` (see
+#: tests/conftest.py).
 REAL_HIGHVELD = (
-    Path(__file__).resolve().parents[2]
-    / "shared/data/real/oco2_orbit11522_20160831_highveld_peak.csv"
+    Path(
+        os.environ.get("OCO2EXPLORE_REAL_DATA")
+        or Path(__file__).resolve().parents[2] / "shared/data/real"
+    )
+    / "oco2_orbit11522_20160831_highveld_peak.csv"
 )
 
 

@@ -49,6 +49,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +73,11 @@ from oco2explore.truth import MIN_SIDE, clear_track_km
 
 log = logging.getLogger(__name__)
 
-#: Real data beside the checkout.
-REAL_DIR = Path(__file__).resolve().parents[2] / "shared/data/real"
+#: Real data beside the checkout, or in ``$OCO2EXPLORE_REAL_DATA`` (a worktree elsewhere).
+REAL_DIR = Path(
+    os.environ.get("OCO2EXPLORE_REAL_DATA")
+    or Path(__file__).resolve().parents[2] / "shared/data/real"
+)
 CALIFORNIA = REAL_DIR / "california/OCO2LtCO2v9_L2_20140905_000000_20141031_235959.nc"
 SEGMENTS = (
     REAL_DIR / "oco2_orbit11522_20160831_segment_5700_6400km.csv",

@@ -9,7 +9,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 #: Real OCO-2 soundings for regression tests (not copied into the repo).
-REAL_DATA = REPO.parent / "shared" / "data" / "real"
+REAL_DATA = Path(
+    os.environ.get("OCO2EXPLORE_REAL_DATA") or REPO.parent / "shared" / "data" / "real"
+)
 #: CoCO2 site ids of the Highveld coal power stations Kendal, Matla and Kriel.
 HIGHVELD_PLANTS = {"CoCO2_14613", "CoCO2_14668", "CoCO2_14638"}
 
