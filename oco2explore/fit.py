@@ -414,6 +414,8 @@ class _Solution(NamedTuple):
     jac: NDArray
     success: bool
     message: str
+    #: Weighted χ² of the best unbounded line alone on the same window (NaN: not known).
+    line_chi2: float = math.nan
 
 
 @functools.lru_cache(maxsize=64)
@@ -472,6 +474,11 @@ class _Window:
         self.s0, self.s1, self.s2 = float(w @ w), float(w @ self.wt), float(self.wt @ self.wt)
         self.y0, self.y1 = float(w @ self.wy), float(self.wt @ self.wy)
         self.det = self.s0 * self.s2 - self.s1 * self.s1
+        #: Weighted χ² of the best unbounded line (:func:`_line_chi2`, the same sums).
+        self.line_chi2 = float(self.wy @ self.wy) - (
+            self.y0 * (self.s2 * self.y0 - self.s1 * self.y1)
+            + self.y1 * (self.s0 * self.y1 - self.s1 * self.y0)
+        ) / (self.s0 * self.s2 - self.s1 * self.s1)
         self.lower, self.upper = lower[:3], upper[:3]
         self.bounds = [float(v) for v in (*lower[:3], *upper[:3])]
         self.faces = _faces(tuple(self.bounds[:3]), tuple(self.bounds[3:]))
@@ -695,7 +702,7 @@ def _solve(
                 message = f"no convergence within {MAX_EVALUATIONS} evaluations of χ²"
             break
     params = np.array([*beta, *q, *([0.0] * (5 - n_par))])
-    return _Solution(params, chi2, jac.T, success, message)
+    return _Solution(params, chi2, jac.T, success, message, win.line_chi2)
 
 
 def _line_chi2(t: NDArray, w: NDArray, y: NDArray) -> float:
@@ -1085,7 +1092,8 @@ def _fit_statistics(stage: _Stage) -> FitResult:
     result.delta_ppm_err = math.sqrt(delta_var) if delta_var >= 0 else math.nan
     result.center_km = center + shift
 
-    delta_chi2 = max(_line_chi2(t, wr, yr) - chi2, 0.0)
+    line_chi2 = sol.line_chi2 if math.isfinite(sol.line_chi2) else _line_chi2(t, wr, yr)
+    delta_chi2 = max(line_chi2 - chi2, 0.0)
     result.significance = delta_chi2 / chi2_red if chi2_red > 0 else 0.0
     gls = (noise is not None or config.error_correlation_ppm is not None) and dof > 0
     if gls and error_km is not None:
@@ -1094,9 +1102,16 @@ def _fit_statistics(stage: _Stage) -> FitResult:
         )
 
     uc = t - shift
-    inner = np.abs(uc) <= 4.0 * sig
-    model = m * t + b0 + gaussian(uc, amp, sig)
-    yi, mi = yr[inner], model[inner]
+    # The scan's windows come sorted (uc ascending): every interval of the statistics is
+    # then a slice, found by one search (the same soundings as the masks select).
+    cuts = _sorted_cuts(uc, sig)
+    if cuts is None:
+        inner = np.abs(uc) <= 4.0 * sig
+        yi, ti, ui = yr[inner], t[inner], uc[inner]
+    else:
+        inner = slice(cuts[0], cuts[5])
+        yi, ti, ui = yr[inner], t[inner], uc[inner]
+    mi = m * ti + b0 + gaussian(ui, amp, sig)
     yc = yi - yi.mean() if yi.size else yi
     ss_tot = float(yc @ yc)
     if yi.size > 2 and ss_tot > 0:
@@ -1105,17 +1120,29 @@ def _fit_statistics(stage: _Stage) -> FitResult:
         if np.ptp(mi) > 0:
             mc = mi - mi.mean()
             result.r = float(yc @ mc) / math.sqrt(ss_tot * float(mc @ mc))
-    near = np.abs(uc) <= 2.0 * sig
-    result.n_left = int(np.count_nonzero(near & (uc < 0)))
-    result.n_right = int(np.count_nonzero(near & (uc > 0)))
-    left, right, outer_left, outer_right = (
-        _support(uc, lo * sig, hi * sig, config.support_km) for lo, hi in SUPPORT_INTERVALS
-    )
+    if cuts is None:
+        near = np.abs(uc) <= 2.0 * sig
+        result.n_left = int(np.count_nonzero(near & (uc < 0)))
+        result.n_right = int(np.count_nonzero(near & (uc > 0)))
+        left, right, outer_left, outer_right = (
+            _support(uc, lo * sig, hi * sig, config.support_km) for lo, hi in SUPPORT_INTERVALS
+        )
+    else:
+        result.n_left, result.n_right = cuts[2] - cuts[1], cuts[7] - cuts[6]
+        left, right, outer_left, outer_right = (
+            _support_sorted(uc, cuts[a], cuts[b], lo * sig, hi * sig, config.support_km)
+            for (lo, hi), (a, b) in zip(SUPPORT_INTERVALS, _SUPPORT_CUTS, strict=True)
+        )
     result.support = min(left, right, max(outer_left, outer_right))
     result.success = sol.success
     result.message = sol.message
     if config.min_positions is not None:
-        result.checks["min_positions"] = _positions_check(uc, sig, config.min_positions)
+        if cuts is None:
+            result.checks["min_positions"] = _positions_check(uc, sig, config.min_positions)
+        else:
+            count = _distinct_sorted(uc[cuts[3] : cuts[8]] / POSITION_RESOLUTION_KM)
+            needed = config.min_positions
+            result.checks["min_positions"] = (count, needed, count >= needed)
     result = _judge(result, config)
     if config.artefact_check and result.passed and diagnostics is not None and dof > 0:
         explained = _significance_given(
@@ -1139,6 +1166,46 @@ def _fit_statistics(stage: _Stage) -> FitResult:
             result.passed = False
             result.reject_reason = "artefact"
     return result
+
+
+#: Slices of the support intervals (:data:`SUPPORT_INTERVALS`) in :func:`_sorted_cuts`.
+_SUPPORT_CUTS = ((1, 6), (2, 7), (0, 9), (4, 5))
+
+
+def _sorted_cuts(uc: NDArray, sigma: float) -> NDArray | None:
+    """Where the statistics' intervals start and end in ascending offsets ``uc``; None if not.
+
+    With ``s = sigma`` (km) and ``h = HALF_MAXIMUM·s``: indices 0–4 are the first ``uc ≥
+    v`` for ``v`` = −4s, −2s, 0, −h, 2s; 5–9 the first ``uc > v`` for 4s, 0, 2s, h, −2s.
+    So ``[−4s, 4s]`` is ``uc[c0:c5]``, ``[−2s, 0)`` ``uc[c1:c2]``, ``(0, 2s]``
+    ``uc[c6:c7]``, ``[−h, h]`` ``uc[c3:c8]`` and the support intervals
+    :data:`_SUPPORT_CUTS`: the soundings the masks of :func:`_fit_statistics` select,
+    in the same order. None when ``uc`` is not ascending or ``sigma`` is not finite.
+    """
+    if uc.size == 0 or not (math.isfinite(sigma) and bool(np.all(uc[1:] >= uc[:-1]))):
+        return None
+    h = HALF_MAXIMUM * sigma
+    left = np.searchsorted(uc, [-4.0 * sigma, -2.0 * sigma, 0.0, -h, 2.0 * sigma])
+    right = np.searchsorted(uc, [4.0 * sigma, 0.0, 2.0 * sigma, h, -2.0 * sigma], side="right")
+    return np.concatenate([left, right]).tolist()
+
+
+def _support_sorted(
+    u: NDArray, start: int, stop: int, lo: float, hi: float, cell_km: float | None
+) -> int:
+    """:func:`_support` of ``[lo, hi]`` (km) when its soundings are ``u[start:stop]``, ascending."""
+    size = stop - start
+    if cell_km is None or size < 2 or hi - lo < 2.0 * cell_km:
+        return int(size)
+    return int(size) if math.floor(u[start] / cell_km) < math.floor(u[stop - 1] / cell_km) else 1
+
+
+def _distinct_sorted(v: NDArray) -> int:
+    """Distinct values of ``np.round(v)`` for ascending ``v`` (``np.unique(...).size``)."""
+    if v.size == 0:
+        return 0
+    r = np.round(v)
+    return 1 + int(np.count_nonzero(r[1:] != r[:-1]))
 
 
 def _positions_check(uc: NDArray, sigma: float, needed: int) -> tuple[int, int, bool]:
