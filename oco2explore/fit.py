@@ -599,10 +599,13 @@ def _solve(
 
     def evaluate(
         q: list[float],
-    ) -> tuple[float, list[float], list[bool], NDArray, NDArray, NDArray]:
-        """χ², linear solution, its bound mask, residuals, (t − shift)/σ and w·φ at q."""
+    ) -> tuple[float, list[float], list[bool], NDArray, NDArray, NDArray, NDArray]:
+        """χ², linear solution, its bound mask, residuals, z = (t − shift)/σ, w·φ and z² at q."""
         z = (t - q[1]) / q[0] if n_par == 5 else t / q[0]
-        wphi = np.exp(-0.5 * z * z)
+        zz = z * z
+        # −0.5·z·z exactly (a power-of-two factor commutes with rounding).
+        wphi = np.multiply(zz, -0.5)
+        np.exp(wphi, out=wphi)
         wphi *= w
         wphi *= norm / q[0]
         beta, fixed = win.linear(wphi)
@@ -610,17 +613,16 @@ def _solve(
         resid += beta[1] * w
         resid += beta[2] * wphi
         resid -= win.wy
-        return float(resid @ resid), beta, fixed, resid, z, wphi
+        return float(resid @ resid), beta, fixed, resid, z, wphi, zz
 
     q = [min(max(float(v), lo), hi) for v, lo, hi in zip(start, lo_nl, hi_nl, strict=False)]
-    chi2, beta, fixed, resid, z, wphi = evaluate(q)
+    chi2, beta, fixed, resid, z, wphi, zz = evaluate(q)
     evaluations, damping, growth = 1, DAMPING_START, 2.0
     jac = np.empty((n_par, n))
     jac[0], jac[1] = win.wt, w
     success, message, negligible = False, "", False
     use_newton = False
     while True:
-        zz = z * z
         jac[2] = wphi
         sigma = q[0]
         a_over_s = beta[2] / sigma
@@ -690,7 +692,7 @@ def _solve(
                         damping *= max(1.0 / 3.0, 1.0 - (2.0 * gain - 1.0) ** 3)
                         growth = 2.0
                         negligible = all(abs(v) <= STEP_RTOL * trial[0] for v in step)
-                        q, (chi2, beta, fixed, resid, z, wphi) = trial, out
+                        q, (chi2, beta, fixed, resid, z, wphi, zz) = trial, out
                         accepted = True
                         continue
             damping = max(damping, RIDGE) * growth

@@ -511,7 +511,7 @@ def semivariogram(
     lags, gammas, counts = [], [], []
     # Where each anchor's lag bins start: bin k ends where bin k + 1 starts.
     at = s[anchors]
-    starts = [np.searchsorted(s, at + edge, side="left") for edge in edges]
+    starts = np.searchsorted(s, (at[None, :] + edges[:, None]).ravel()).reshape(edges.size, -1)
     for k, lo in enumerate(edges[:-1]):
         first, last = starts[k], starts[k + 1]
         if lo == 0:
@@ -524,7 +524,7 @@ def semivariogram(
         a = anchors[ok]
         d = np.abs(y[partner] - y[a])
         lags.append(float(np.mean(s[partner] - s[a])))
-        gammas.append(float(np.median(d)) ** 2 / _MEDIAN_FACTOR)
+        gammas.append(_median(d) ** 2 / _MEDIAN_FACTOR)
         counts.append(int(ok.sum()))
     return np.array(lags), np.array(gammas), np.array(counts)
 
