@@ -949,9 +949,11 @@ def fit_solution(
         result.center_km = center
         min_n = config.min_soundings
         result.checks["min_soundings"] = _check(n, min_n, min_n is None or n >= min_n)
-        t = x[ok] - center
-        y_ok = y[ok]
-        w = np.ones(n) if u is None else 1.0 / u[ok]
+        # A window with every sounding usable (the scan's) is taken as it is: no copies.
+        keep = slice(None) if n == x.size else ok
+        t = x[keep] - center
+        y_ok = y[keep]
+        w = np.ones(n) if u is None else 1.0 / u[keep]
     if n < MIN_POINTS:
         return FitSolution(_failed(result, f"too few soundings in the window ({n} < {MIN_POINTS})"))
     if np.ptp(t) <= 0:
@@ -972,9 +974,9 @@ def fit_solution(
                 weighted=u is not None,
                 sigma_start_km=sigma_start,
                 extra_params=extra_params,
-                error_km=e[ok],
+                error_km=e[keep],
                 noise=noise,
-                diagnostics=None if d is None else d[ok],
+                diagnostics=None if d is None else d[keep],
                 before=before,
             )
     except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
