@@ -346,6 +346,13 @@ class FitConfig(ConfigFields):
         the window explain (albedo, aerosol, surface-pressure difference, altitude):
         the Gaussian is refitted together with a linear term in each diagnostic, and
         fails when its significance then falls below the threshold.
+    scale_space_candidates : bool
+        Propose every local maximum of the candidate search's margin over centre *and*
+        width (the maxima the false-alarm threshold counts), not only the best width of
+        each bin: a near-source plume (σ 1–3 km) on the flank of a broad background bump,
+        where a broad width has the larger margin at every bin near the plume, is then
+        still refitted at its own width (session 11, ``docs/detection.md``). False: one
+        width per bin (v1 and configurations recorded before the field existed).
 
     Presets
     -------
@@ -380,12 +387,16 @@ class FitConfig(ConfigFields):
     false_peaks_per_10000km: float | None = 0.1
     min_positions: int | None = 2
     artefact_check: bool = True
+    scale_space_candidates: bool = True
 
     KIND = "fit"
     #: Fields added after configurations were first recorded, with the value each had
     #: in effect before it existed: :meth:`from_record` gives them to a recorded
     #: configuration that lacks them (a model card, a run's manifest, a table's metadata).
-    ADDED_FIELDS: ClassVar[dict[str, Any]] = {"support_km": None}
+    ADDED_FIELDS: ClassVar[dict[str, Any]] = {
+        "support_km": None,
+        "scale_space_candidates": False,
+    }
 
     @classmethod
     def from_record(cls, data: Any, source: str | Path | None = None) -> FitConfig:
@@ -520,6 +531,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "min_soundings": 50,
         "min_support": 3,
         "support_km": None,
+        "scale_space_candidates": False,
     },
     "v2": {},
 }

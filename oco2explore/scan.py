@@ -24,11 +24,15 @@ Method
    threshold. Maxima of the raw statistic instead would let a broad bump beside
    a narrow plume (a large Δχ² that is still far below its σ-scaled threshold)
    suppress the plume's candidate: on sparse cloudy orbits the neighbouring
-   occupied bins are several km apart. The refit starts *at the candidate*
-   (its bin centre and width, ``sigma_start_km``) and converges to the nearest
-   least-squares minimum: the candidate search has already chosen the width,
-   and a global restart lets the fit slide from a strong narrow plume onto the
-   broad bump of a plant cluster (which has the lower χ² but fails R² or its
+   occupied bins are several km apart. With ``FitConfig.scale_space_candidates`` (v2)
+   the maxima are taken over centre *and* width (every (bin, width) of the σ grid, its
+   neighbouring bins and widths): a narrow plume on the flank of a broad background
+   bump, where a broad width has the larger margin at every bin near it, is still a
+   candidate at its own width (see :func:`_candidates`). The refit starts *at the
+   candidate* (its bin centre and width, ``sigma_start_km``) and converges to the
+   nearest least-squares minimum: the candidate search has already chosen the width, and
+   a global restart lets the fit slide from a strong narrow plume onto the broad bump of
+   a plant cluster (which has the lower χ² but fails R² or its
    threshold) and lose the plume; the broad bump has its own candidate.
    A candidate within ``2·(σ + σ_p)`` of an already passed refit
    belongs to the same plume and is not refitted; one within ``max(σ, σ_r)`` of
@@ -126,7 +130,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from pandas.api.typing import DataFrameGroupBy
 from scipy import fft
-from scipy.ndimage import maximum_filter1d
+from scipy.ndimage import maximum_filter, maximum_filter1d
 from tqdm.auto import tqdm
 
 from .config import FitConfig
@@ -281,6 +285,54 @@ def candidate_significance(
         (soundings in the window), ``sigma_km``, ``amplitude``, ``significance``
         (best over the σ grid; 0 where no positive enhancement).
     """
+    grid = candidate_grid(distance_km, xco2, weight, config)
+    best = np.argmax(grid.significance / grid.prescreen[:, None], axis=0)
+    cols = np.arange(grid.center_km.size)
+    return pd.DataFrame(
+        {
+            "center_km": grid.center_km,
+            "n": grid.n,
+            "sigma_km": grid.sigmas[best],
+            "amplitude": grid.amplitude[best, cols],
+            "significance": grid.significance[best, cols],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class CandidateGrid:
+    """The candidate search's fits for every width of its σ grid at every occupied bin.
+
+    Attributes
+    ----------
+    center_km : ndarray
+        Bin centres, km (occupied bins only).
+    n : ndarray
+        Soundings in each bin's window.
+    sigmas : ndarray
+        The σ grid, km (:data:`N_SIGMA` log-spaced widths within the bounds).
+    amplitude, significance : ndarray
+        Bounded best area A (ppm·km) and white significance, shape (N_SIGMA, bins).
+    prescreen : ndarray
+        Prescreen significance at each width (:func:`_prescreen`).
+    """
+
+    center_km: NDArray
+    n: NDArray
+    sigmas: NDArray
+    amplitude: NDArray
+    significance: NDArray
+    prescreen: NDArray
+
+
+def candidate_grid(
+    distance_km: NDArray, xco2: NDArray, weight: NDArray, config: FitConfig
+) -> CandidateGrid:
+    """The Gaussian+line fit at every occupied bin for every width of the σ grid.
+
+    As :func:`candidate_significance` (the same parameters), before the best width of
+    each bin is chosen.
+    """
     x0 = distance_km[0] - 0.5 * BIN_KM
     h = int(round(config.half_width_km / BIN_KM))
     idx, bin_of = _packed_bins(np.floor((distance_km - x0) / BIN_KM).astype(np.int64), h)
@@ -320,17 +372,13 @@ def candidate_significance(
     if config.min_soundings is not None:
         usable &= n >= config.min_soundings
     sig = np.where(usable, sig, 0.0)
-    # Best width: the largest margin over the (width-dependent) threshold.
-    best = np.argmax(sig / _prescreen(config, sigmas)[:, None], axis=0)
-    cols = np.arange(occupied.size)
-    return pd.DataFrame(
-        {
-            "center_km": x0 + (bin_of[occupied] + 0.5) * BIN_KM,
-            "n": n.astype(np.int64),
-            "sigma_km": sigmas[best],
-            "amplitude": amp[best, cols],
-            "significance": sig[best, cols],
-        }
+    return CandidateGrid(
+        center_km=x0 + (bin_of[occupied] + 0.5) * BIN_KM,
+        n=n.astype(np.int64),
+        sigmas=sigmas,
+        amplitude=amp,
+        significance=sig,
+        prescreen=_prescreen(config, sigmas),
     )
 
 
@@ -611,16 +659,9 @@ def _search(track: Track, config: FitConfig) -> list[FitResult]:
     best_margin: NDArray | None = None
     for step in range(1 + RESIDUAL_PASSES):
         # Candidates on the data less the enhancements already found (none at first).
-        cand = candidate_significance(x, y - model, weight, config)
-        sig = cand["significance"].to_numpy()
-        centers = cand["center_km"].to_numpy()
-        sigmas = cand["sigma_km"].to_numpy()
-        # Local maxima (over neighbouring candidates) of the margin over the width's
-        # threshold, the quantity that picked the width, refitted largest margin first.
-        prescreen = _prescreen(config, sigmas)
-        margin = sig / prescreen
-        size = 2 * max(1, int(config.sigma_min_km / BIN_KM)) + 1
-        local_max = margin == maximum_filter1d(margin, size, mode="constant")
+        centers, sigmas, sig, prescreen, margin, local_max = _candidates(
+            x, y - model, weight, config
+        )
         wanted = local_max & (margin >= 1.0)
         if best_margin is not None:
             # Only candidates the subtraction brought out to their threshold: the
@@ -631,9 +672,15 @@ def _search(track: Track, config: FitConfig) -> list[FitResult]:
                 wanted &= np.abs(centers - c) >= 2.0 * (w + sigmas)
         best_margin = margin if best_margin is None else np.maximum(best_margin, margin)
         idx = np.flatnonzero(wanted)
-        order = idx[np.argsort(-margin[idx], kind="stable")]
+        order = idx[np.argsort(-margin.ravel()[idx], kind="stable")]
         new = _refit_candidates(
-            track, centers[order], sigmas[order], sig[order], config, fits, comps
+            track,
+            centers.ravel()[order],
+            sigmas.ravel()[order],
+            sig.ravel()[order],
+            config,
+            fits,
+            comps,
         )
         log.debug("pass %d: %d candidates, %d refitted", step, idx.size, len(new))
         if step and not new:
@@ -647,6 +694,42 @@ def _search(track: Track, config: FitConfig) -> list[FitResult]:
             break
         model = _components_model(x, comps)
     return _suppressed([r.fit for r in fits])
+
+
+def _candidates(
+    x: NDArray, y: NDArray, weight: NDArray, config: FitConfig
+) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray, NDArray]:
+    """Candidate centres, widths, significance, prescreen, margin and local maxima.
+
+    The margin is a candidate's significance over the prescreen at its width. Without
+    ``config.scale_space_candidates`` each bin has one candidate, the width of the
+    largest margin, and the local maxima are over the ±⌊sigma_min_km/BIN_KM⌋
+    neighbouring occupied bins. With it every (bin, width) of the σ grid is a
+    candidate and the local maxima are over those bins and the neighbouring widths:
+    the maxima of the field over centre and ln σ that the false-alarm threshold counts
+    (:func:`oco2explore.noise.false_peaks_per_10000km`). Then a narrow plume on the
+    flank of a broad bump of the background, where a broad width has the larger margin
+    at every bin near the plume, is still proposed at its own width. All arrays have
+    one shape: (bins,) or (widths, bins).
+    """
+    size = 2 * max(1, int(config.sigma_min_km / BIN_KM)) + 1
+    if not config.scale_space_candidates:
+        cand = candidate_significance(x, y, weight, config)
+        sig = cand["significance"].to_numpy()
+        centers = cand["center_km"].to_numpy()
+        sigmas = cand["sigma_km"].to_numpy()
+        prescreen = _prescreen(config, sigmas)
+        margin = sig / prescreen
+        local_max = margin == maximum_filter1d(margin, size, mode="constant")
+        return centers, sigmas, sig, prescreen, margin, local_max
+    grid = candidate_grid(x, y, weight, config)
+    shape = grid.significance.shape
+    prescreen = np.broadcast_to(grid.prescreen[:, None], shape)
+    margin = grid.significance / prescreen
+    local_max = margin == maximum_filter(margin, size=(3, size), mode="constant")
+    centers = np.broadcast_to(grid.center_km[None, :], shape)
+    sigmas = np.broadcast_to(grid.sigmas[:, None], shape)
+    return centers, sigmas, grid.significance, prescreen, margin, local_max
 
 
 def _suppressed(fits: list[FitResult]) -> list[FitResult]:

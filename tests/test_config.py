@@ -69,6 +69,14 @@ def test_a_recorded_configuration_reads_back_as_it_ran():
     assert FitConfig.from_record(FitConfig().to_dict()) == FitConfig()
 
 
+def test_scale_space_candidates_are_v2s_and_not_of_older_records():
+    assert FitConfig().scale_space_candidates
+    assert not FitConfig.preset("v1").scale_space_candidates
+    recorded = FitConfig().to_dict()
+    del recorded["scale_space_candidates"]  # recorded before session 11
+    assert not FitConfig.from_record(recorded).scale_space_candidates
+
+
 def test_json_round_trip_and_digest(tmp_path):
     config = FitConfig(sigma_max_km=25.0, r2_min=None, slope_max=0.05)
     path = tmp_path / "fit.json"

@@ -302,8 +302,14 @@ def test_score_of_a_prepared_orbit_is_the_score_of_its_table(tiny, regional):
 #: 3 -> 1; session 10: support_km 3.5); retrained on the new defaults it passed one more
 #: unexplained peak on the real California passes than the fit scan, and the session-10
 #: retrainings (scale-free features, city area sources) two or three (docs/learned.md), so
-#: the former model stays.
-PACKAGED_SUPPORT = {"min_soundings": 50, "min_support": 3, "support_km": None}
+#: the former model stays. It also keeps the candidate search of its time (one width per
+#: bin; session 11: ``scale_space_candidates``).
+PACKAGED_SUPPORT = {
+    "min_soundings": 50,
+    "min_support": 3,
+    "support_km": None,
+    "scale_space_candidates": False,
+}
 
 
 def test_packaged_model_scores_the_default_detectors_candidates():

@@ -206,6 +206,33 @@ def test_a_narrow_plume_beside_a_broad_weak_bump_is_found(seed, preset):
     assert passed["sigma_km"].iloc[0] < 6.0
 
 
+@pytest.mark.parametrize("seed", [0, 2])
+def test_a_narrow_plume_on_a_broad_bump_is_proposed_at_its_own_width(seed):
+    # Frames every 2.25 km (8 footprints, jittered along the track), a broad bump
+    # (Δ 2 ppm, σ 40 km) and 40 km from its centre a near-source plume (Δ 4 ppm,
+    # σ 1.5 km). At every bin near the plume the broad width has the larger margin, so
+    # one width per bin proposes no narrow candidate there; the plume is a maximum over
+    # centre and width. (With seed 1 both searches find the plume.)
+    rng = np.random.default_rng(seed)
+    x = np.repeat(np.arange(0.0, 900.0, 2.25), 8)
+    x = x + rng.uniform(-0.6, 0.6, x.size)
+    y = 400.0 + gaussian(x - 450.0, 2.0 * 40.0 * np.sqrt(2 * np.pi), 40.0)
+    y = y + gaussian(x - 490.0, 4.0 * 1.5 * np.sqrt(2 * np.pi), 1.5)
+    table = pd.DataFrame(
+        {"distance_km": x, "xco2": y + rng.normal(0.0, 0.6, x.size), "xco2_uncertainty": 0.6}
+    ).sort_values("distance_km")
+    for config, expected in ((FitConfig(), True), (FitConfig(scale_space_candidates=False), False)):
+        track = prepare_orbit(table, config)
+        centres, sigmas, _sig, _pre, margin, local_max = scan._candidates(
+            track.x, track.xco2, track.weight, config
+        )
+        near = local_max & (margin >= 1.0) & (np.abs(centres - 490.0) < 3.0) & (sigmas < 5.0)
+        assert near.any() == expected
+        passed = detect(table, config).query("passed")
+        plume = (np.abs(passed["distance_km"] - 490.0) < 3.0) & (passed["sigma_km"] < 3.0)
+        assert plume.any() == expected
+
+
 def test_real_highveld_gives_one_peak(real_data):
     df = pd.read_csv(real_data / "oco2_orbit11522_20160831_highveld_peak.csv")
     peaks = detect(df.assign(orbit=11522))

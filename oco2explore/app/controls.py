@@ -44,6 +44,7 @@ LABELS: dict[str, str] = {
     "deblend": "subtract the neighbouring peaks",
     "noise_estimated": "noise model estimated per orbit",
     "artefact_check": "reject what diagnostics explain",
+    "scale_space_candidates": "candidates over centre and width",
 }
 #: Allowed values of string fields.
 CHOICES: dict[str, tuple[str, ...]] = {"quality": QUALITY_POLICIES}
