@@ -50,6 +50,8 @@ from .state import View, parse_query, view_query
 
 if TYPE_CHECKING:
     from ..learn import LearnedScorer
+    from .catalogue import CatalogueView
+    from .sources import SourcesView
 
 log = logging.getLogger(__name__)
 
@@ -839,11 +841,11 @@ class Explorer:
         config: FitConfig | None = None,
         basemap: bool = True,
     ) -> None:
-        from .catalogue import CatalogueView
-        from .sources import SourcesView
-
         self.messages = Messages()
         self._started: str | None = None
+        self._basemap = basemap
+        self._catalogue: CatalogueView | None = None
+        self._report: SourcesView | None = None
         title = W.HTML("<h3 style='margin:4px 0'>oco2explore — CO₂ hot spots in OCO-2 data</h3>")
         self.header = W.HBox([title], layout=W.Layout(align_items="center"))
         self.help = W.Accordion(children=[W.HTML(HELP)], selected_index=None)
@@ -858,16 +860,41 @@ class Explorer:
             self.sources = SourceIndex(load_inventories(list(inventories)))
             self.orbit = OrbitView(self.data, self.sources, self.messages, config, basemap)
             self.header.children = [*self.header.children, self.orbit.badge]
-            self.catalogue = CatalogueView(
-                self.data, self.sources, self.messages, self.orbit.controls, self.open_peak, basemap
-            )
-            self.report = SourcesView(self.data, self.messages, self.open_peak, basemap)
-            self.tabs = W.Tab(
-                children=[self.orbit.widget, self.catalogue.widget, self.report.widget]
-            )
+            # The Catalogue and Sources tabs are built when first opened (their maps,
+            # figures and lists are ~80 widgets the page would otherwise create and draw
+            # before its first view): until then each is an empty box.
+            self._tab_boxes = (W.Box(), W.Box())
+            self.tabs = W.Tab(children=[self.orbit.widget, *self._tab_boxes])
             self.tabs.titles = ("Orbit", "Catalogue", "Sources")
             self.tabs.observe(self._tab_changed, "selected_index")
             self.widget.children = [*self.widget.children, self.tabs]
+
+    @property
+    def catalogue(self) -> CatalogueView:
+        """The Catalogue tab's view, built (and put in its tab) on first use."""
+        if self._catalogue is None:
+            from .catalogue import CatalogueView
+
+            self._catalogue = CatalogueView(
+                self.data,
+                self.sources,
+                self.messages,
+                self.orbit.controls,
+                self.open_peak,
+                self._basemap,
+            )
+            self._tab_boxes[0].children = [self._catalogue.widget]
+        return self._catalogue
+
+    @property
+    def report(self) -> SourcesView:
+        """The Sources tab's view, built (and put in its tab) on first use."""
+        if self._report is None:
+            from .sources import SourcesView
+
+            self._report = SourcesView(self.data, self.messages, self.open_peak, self._basemap)
+            self._tab_boxes[1].children = [self._report.widget]
+        return self._report
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> Explorer:
