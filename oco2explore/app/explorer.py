@@ -76,6 +76,8 @@ SOURCE_MARGIN_DEG = 2.0
 #: The scorers of the orbit's peaks (label, link value): the fit scan's thresholds, or the
 #: learned model (:func:`oco2explore.learn.score`, as ``oco2explore detect --scorer learned``).
 SCORERS = tuple(zip(("fit scan", "learned"), LINK_SCORERS, strict=True))
+#: Learned probabilities kept per page (by feature vector) before the memo is emptied.
+MAX_KEPT_PROBABILITIES = 20_000
 #: A true plume is marked when its crossing lies this close to the orbit's track, km.
 TRUTH_TRACK_KM = 10.0
 #: Page style: compact lists and tables, legends, a result panel that never cuts a value.
@@ -215,6 +217,9 @@ class OrbitView:
         self._exported: tuple[str, pd.DataFrame] = ("", pd.DataFrame())  # peaks in the links
         self._busy = False
         self.scorer: LearnedScorer | None = None  # the packaged model, loaded when chosen
+        # The model's probabilities by feature vector: a slider step scores only the
+        # candidates whose features it changed (LearnedScorer.probability).
+        self._probabilities: dict[bytes, float] = {}
 
         self.file_select = W.Dropdown(
             options=[(self._file_label(k), k) for k in data.files],
@@ -568,7 +573,11 @@ class OrbitView:
 
             # As `oco2explore detect --scorer learned`: the model's candidates, scored, on
             # the orbit prepared once for them (the window fit's Track too).
-            self.peaks = score(self._prepared(self.fit_config(config)), config, self.scorer)
+            if len(self._probabilities) > MAX_KEPT_PROBABILITIES:
+                self._probabilities.clear()
+            self.peaks = score(
+                self._prepared(self.fit_config(config)), config, self.scorer, self._probabilities
+            )
         else:
             self.peaks = scan_orbit(self._prepared(config), config)
         learned = "learned_probability" in self.peaks.columns
