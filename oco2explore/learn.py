@@ -534,17 +534,41 @@ class LearnedScorer:
     card: dict[str, Any] = field(default_factory=dict)
     features: tuple[str, ...] = V1_FEATURES
 
-    def probability(self, features: pd.DataFrame) -> NDArray:
-        """Calibrated probability that each candidate is a plume (0–1)."""
+    def probability(
+        self, features: pd.DataFrame, memo: dict[bytes, float] | None = None
+    ) -> NDArray:
+        """Calibrated probability that each candidate is a plume (0–1).
+
+        Parameters
+        ----------
+        features : DataFrame
+            Features of the candidates (at least :attr:`features`).
+        memo : dict, optional
+            Probabilities already computed by this scorer, keyed by the bytes of a
+            candidate's feature vector: candidates found there are not scored again, the
+            others are scored and added (the explorer keeps one per page, so a slider step
+            scores only the candidates whose features it changed).
+        """
         if not len(features):
             return np.zeros(0)
+        values = np.ascontiguousarray(features[list(self.features)].to_numpy(float))
+        if memo is None:
+            return self._probability(values)
+        keys = [row.tobytes() for row in values]
+        new = [i for i, k in enumerate(keys) if k not in memo]
+        if new:
+            for i, p in zip(new, self._probability(values[new]), strict=True):
+                memo[keys[i]] = float(p)
+        return np.array([memo[k] for k in keys], dtype=float)
+
+    def _probability(self, values: NDArray) -> NDArray:
         from threadpoolctl import threadpool_limits
 
         # One thread: the trees of a few hundred candidates take milliseconds, while idle
         # OpenMP workers spin and, on a loaded machine, cost seconds of CPU (measured in
         # bench_learned.py: 3.6 s instead of 0.01 s on 60 simulated regional days).
         with threadpool_limits(limits=1, user_api="openmp"):
-            score = self.model.decision_function(features[list(self.features)].to_numpy(float))
+            score = self.model.decision_function(values)
         return _platt(score, self.platt)
 
 
@@ -842,16 +866,19 @@ def default_model_path() -> Path:
 
 
 def apply_scorer(
-    peaks: pd.DataFrame, features: pd.DataFrame, scorer: LearnedScorer
+    peaks: pd.DataFrame,
+    features: pd.DataFrame,
+    scorer: LearnedScorer,
+    memo: dict[bytes, float] | None = None,
 ) -> pd.DataFrame:
     """Peaks with ``learned_probability`` and ``passed`` decided by the scorer.
 
     The fit's own statistics stay in the row; ``fit_reject_reason`` keeps the
     permissive scan's verdict and ``reject_reason`` becomes ``learned`` where the
-    scorer rejects.
+    scorer rejects. ``memo``: see :meth:`LearnedScorer.probability`.
     """
     out = peaks.copy()
-    prob = scorer.probability(features)
+    prob = scorer.probability(features, memo)
     out["learned_probability"] = prob
     passed = prob >= scorer.threshold
     out["fit_reject_reason"] = out["reject_reason"]
@@ -864,6 +891,7 @@ def score(
     soundings: pd.DataFrame | Track,
     config: FitConfig | None = None,
     scorer: LearnedScorer | None = None,
+    memo: dict[bytes, float] | None = None,
 ) -> pd.DataFrame:
     """Peak table of a sounding table with the learned decision (CONTRACT §6).
 
@@ -880,6 +908,8 @@ def score(
         fraction is the model's too (:func:`scorer_fraction`).
     scorer : LearnedScorer, optional
         The model (the packaged default when None).
+    memo : dict, optional
+        Probabilities of this scorer already computed (:meth:`LearnedScorer.probability`).
 
     Returns
     -------
@@ -890,7 +920,7 @@ def score(
     scorer = load() if scorer is None else scorer
     config = model_config(scorer, config)
     peaks, feats = candidates(soundings, config, scorer_fraction(scorer))
-    return apply_scorer(peaks, feats, scorer)
+    return apply_scorer(peaks, feats, scorer, memo)
 
 
 def model_config(scorer: LearnedScorer, config: FitConfig | None = None) -> FitConfig:

@@ -215,6 +215,23 @@ def test_apply_scorer_decides_passed(tiny, regional):
     pd.testing.assert_series_equal(out["significance"], peaks["significance"])
 
 
+def test_probability_memo_scores_only_new_candidates(tiny, regional):
+    _, feats = learn.candidates(regional[0], FitConfig())
+    memo: dict[bytes, float] = {}
+    used = feats[list(tiny.features)].to_numpy(float)
+    first = tiny.probability(feats.iloc[: len(feats) // 2], memo)
+    assert len(memo) == len(np.unique(used[: len(feats) // 2], axis=0))
+    # The memo's probabilities are the model's, candidate by candidate.
+    np.testing.assert_array_equal(first, tiny.probability(feats.iloc[: len(feats) // 2]))
+    np.testing.assert_array_equal(tiny.probability(feats, memo), tiny.probability(feats))
+    # Known candidates are taken from the memo, not scored again.
+    key = next(iter(memo))
+    memo[key] = -1.0
+    again = tiny.probability(feats, memo)
+    assert (again == -1.0).sum() >= 1
+    assert len(memo) == len(np.unique(used, axis=0))
+
+
 @pytest.mark.parametrize("content", [b"not a model", b""])
 def test_bad_model_file_is_one_line_exit_2(tmp_path, capsys, content):
     bad = tmp_path / "bad.joblib"

@@ -50,6 +50,8 @@ from .state import View, parse_query, view_query
 
 if TYPE_CHECKING:
     from ..learn import LearnedScorer
+    from .catalogue import CatalogueView
+    from .sources import SourcesView
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,8 @@ SOURCE_MARGIN_DEG = 2.0
 #: The scorers of the orbit's peaks (label, link value): the fit scan's thresholds, or the
 #: learned model (:func:`oco2explore.learn.score`, as ``oco2explore detect --scorer learned``).
 SCORERS = tuple(zip(("fit scan", "learned"), LINK_SCORERS, strict=True))
+#: Learned probabilities kept per page (by feature vector) before the memo is emptied.
+MAX_KEPT_PROBABILITIES = 20_000
 #: A true plume is marked when its crossing lies this close to the orbit's track, km.
 TRUTH_TRACK_KM = 10.0
 #: Page style: compact lists and tables, legends, a result panel that never cuts a value.
@@ -213,6 +217,9 @@ class OrbitView:
         self._exported: tuple[str, pd.DataFrame] = ("", pd.DataFrame())  # peaks in the links
         self._busy = False
         self.scorer: LearnedScorer | None = None  # the packaged model, loaded when chosen
+        # The model's probabilities by feature vector: a slider step scores only the
+        # candidates whose features it changed (LearnedScorer.probability).
+        self._probabilities: dict[bytes, float] = {}
 
         self.file_select = W.Dropdown(
             options=[(self._file_label(k), k) for k in data.files],
@@ -566,7 +573,11 @@ class OrbitView:
 
             # As `oco2explore detect --scorer learned`: the model's candidates, scored, on
             # the orbit prepared once for them (the window fit's Track too).
-            self.peaks = score(self._prepared(self.fit_config(config)), config, self.scorer)
+            if len(self._probabilities) > MAX_KEPT_PROBABILITIES:
+                self._probabilities.clear()
+            self.peaks = score(
+                self._prepared(self.fit_config(config)), config, self.scorer, self._probabilities
+            )
         else:
             self.peaks = scan_orbit(self._prepared(config), config)
         learned = "learned_probability" in self.peaks.columns
@@ -839,11 +850,11 @@ class Explorer:
         config: FitConfig | None = None,
         basemap: bool = True,
     ) -> None:
-        from .catalogue import CatalogueView
-        from .sources import SourcesView
-
         self.messages = Messages()
         self._started: str | None = None
+        self._basemap = basemap
+        self._catalogue: CatalogueView | None = None
+        self._report: SourcesView | None = None
         title = W.HTML("<h3 style='margin:4px 0'>oco2explore — CO₂ hot spots in OCO-2 data</h3>")
         self.header = W.HBox([title], layout=W.Layout(align_items="center"))
         self.help = W.Accordion(children=[W.HTML(HELP)], selected_index=None)
@@ -858,16 +869,41 @@ class Explorer:
             self.sources = SourceIndex(load_inventories(list(inventories)))
             self.orbit = OrbitView(self.data, self.sources, self.messages, config, basemap)
             self.header.children = [*self.header.children, self.orbit.badge]
-            self.catalogue = CatalogueView(
-                self.data, self.sources, self.messages, self.orbit.controls, self.open_peak, basemap
-            )
-            self.report = SourcesView(self.data, self.messages, self.open_peak, basemap)
-            self.tabs = W.Tab(
-                children=[self.orbit.widget, self.catalogue.widget, self.report.widget]
-            )
+            # The Catalogue and Sources tabs are built when first opened (their maps,
+            # figures and lists are ~80 widgets the page would otherwise create and draw
+            # before its first view): until then each is an empty box.
+            self._tab_boxes = (W.Box(), W.Box())
+            self.tabs = W.Tab(children=[self.orbit.widget, *self._tab_boxes])
             self.tabs.titles = ("Orbit", "Catalogue", "Sources")
             self.tabs.observe(self._tab_changed, "selected_index")
             self.widget.children = [*self.widget.children, self.tabs]
+
+    @property
+    def catalogue(self) -> CatalogueView:
+        """The Catalogue tab's view, built (and put in its tab) on first use."""
+        if self._catalogue is None:
+            from .catalogue import CatalogueView
+
+            self._catalogue = CatalogueView(
+                self.data,
+                self.sources,
+                self.messages,
+                self.orbit.controls,
+                self.open_peak,
+                self._basemap,
+            )
+            self._tab_boxes[0].children = [self._catalogue.widget]
+        return self._catalogue
+
+    @property
+    def report(self) -> SourcesView:
+        """The Sources tab's view, built (and put in its tab) on first use."""
+        if self._report is None:
+            from .sources import SourcesView
+
+            self._report = SourcesView(self.data, self.messages, self.open_peak, self._basemap)
+            self._tab_boxes[1].children = [self._report.widget]
+        return self._report
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> Explorer:

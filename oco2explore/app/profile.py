@@ -36,11 +36,16 @@ class ProfilePlot:
         self.x_scale = bq.LinearScale()
         self.y_scale = bq.LinearScale()
         scales = {"x": self.x_scale, "y": self.y_scale}
-        self.points = bq.Scatter(
+        # The soundings: markers of a Lines mark whose line is not drawn (stroke width 0).
+        # bqplot draws each point of a Scatter as a group, a path and a label, each one of a
+        # Lines' markers as one path: 754 soundings of the real pass's window made 2,262
+        # SVG elements, 70 % of the page's, created at its first view and at every window.
+        self.points = bq.Lines(
             x=np.zeros(0),
             y=np.zeros(0),
             scales=scales,
-            default_size=10,
+            marker="circle",
+            marker_size=10,
             colors=["#31688e"],
             opacities=[0.6],
             stroke_width=0,
