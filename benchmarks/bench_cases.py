@@ -7,10 +7,12 @@ Usage::
 
 ``--config`` takes presets (:data:`PRESETS`), JSON objects of :class:`FitConfig` fields, or
 JSON files (:meth:`FitConfig.from_json`). The table has one row per case (kind × noise) and,
-per configuration: oracle-detectable targets (expected Δχ² ≥ 60) and recall over them; how
-many of those are also *observed* (≥ 3 soundings on each flank within 2σ, the rule of
-``oco2explore.truth``) and recall over those; precision, passed peaks per
-found target, median |ln(Q_est/Q_true)| (plants), false passed peaks per 10,000 km of clear
+per configuration: oracle-detectable targets (expected Δχ² ≥ 60) and recall over them ("recall
+1:1": found only when a peak stands for the target, ``cases.assigned``, so a peak blending a
+dome and its plants finds one target); how many of those are also *observed* (≥ 3 soundings
+on each flank within 2σ, the rule of ``oco2explore.truth``) and recall over those;
+precision, passed peaks per found target (each peak counted for the one target it stands
+for), median |ln(Q_est/Q_true)| (plants), false passed peaks per 10,000 km of clear
 track (passed peaks on no injected target; on plume-free and artefact cases every passed peak)
 and CPU seconds of :func:`oco2explore.scan.detect`. ``--list`` prints every missed
 oracle-detectable target (Δ, σ along the track, downwind km, oracle Δχ², nearest peak) and
@@ -46,6 +48,7 @@ PRESETS = {
 COLUMNS = (
     "n targets",
     "recall",
+    "recall 1:1",
     "n observed",
     "recall obs",
     "precision",

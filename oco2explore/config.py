@@ -353,6 +353,14 @@ class FitConfig(ConfigFields):
         where a broad width has the larger margin at every bin near the plume, is then
         still refitted at its own width (session 11, ``docs/detection.md``). False: one
         width per bin (v1 and configurations recorded before the field existed).
+    nested_ratio : float or None
+        Width ratio from which two overlapping enhancements are separate plumes: a
+        near-source plume on a city dome or a regional bump (σ 2.5 km beside σ 20 km)
+        is then fitted, subtracted from the broad fit's window and reported as a peak
+        of its own, where the scan's overlap rules (a candidate within ``2·(σ+σ')`` of
+        a peak is that peak's plume) merged it into the broad fit (session 12,
+        ``docs/detection.md``). None: overlapping fits are one plume whatever their
+        widths (v1 and configurations recorded before the field existed).
 
     Presets
     -------
@@ -388,6 +396,7 @@ class FitConfig(ConfigFields):
     min_positions: int | None = 2
     artefact_check: bool = True
     scale_space_candidates: bool = True
+    nested_ratio: float | None = 4.0
 
     KIND = "fit"
     #: Fields added after configurations were first recorded, with the value each had
@@ -396,6 +405,7 @@ class FitConfig(ConfigFields):
     ADDED_FIELDS: ClassVar[dict[str, Any]] = {
         "support_km": None,
         "scale_space_candidates": False,
+        "nested_ratio": None,
     }
 
     @classmethod
@@ -532,6 +542,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "min_support": 3,
         "support_km": None,
         "scale_space_candidates": False,
+        "nested_ratio": None,
     },
     "v2": {},
 }

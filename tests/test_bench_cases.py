@@ -179,6 +179,30 @@ def _peaks_on(truth: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def test_a_peak_stands_for_one_target():
+    # A city dome (σ 25 km) and a plant 10 km from its centre: a peak at the plant is the
+    # plant's, one near the dome's centre the dome's; both match the dome.
+    truth = pd.DataFrame(
+        {
+            "orbit": [1, 1],
+            "distance_km": [300.0, 310.0],
+            "sigma_km": [25.0, 2.0],
+            "kind": ["dome", "plant"],
+            "emission_kg_per_s": [np.nan, 500.0],
+            "oracle": [400.0, 200.0],
+            "n_left": [30, 5],
+            "n_right": [30, 5],
+        }
+    )
+    case = cases.Case("city", "white", pd.DataFrame(), truth, clear_km=1000.0)
+    both = _peaks_on(truth)
+    assert cases.assigned(both, truth).tolist() == [0, 1]
+    split = cases.score(both, case)
+    assert split["recall 1:1"] == 1.0 and split["peaks/target"] == 1.0
+    blend = cases.score(both.iloc[[0]].assign(distance_km=303.0), case)
+    assert blend["recall"] == 1.0 and blend["recall 1:1"] == 0.5 and blend["peaks/target"] == 1.0
+
+
 def test_scoring_against_known_answers():
     truth = pd.DataFrame(
         {
@@ -197,6 +221,7 @@ def test_scoring_against_known_answers():
     assert perfect["n targets"] == 2 and perfect["recall"] == 1.0
     assert perfect["n observed"] == 1 and perfect["recall obs"] == 1.0
     assert perfect["precision"] == 1.0 and perfect["peaks/target"] == 1.0
+    assert perfect["recall 1:1"] == 1.0
     assert perfect["|ln Q|"] == 0.0 and perfect["false/1e4 km"] == 0.0
     peaks = _peaks_on(truth)
     peaks.loc[0, "distance_km"] += 10.5  # beyond max(10 km, 2σ = 3 km)
@@ -204,6 +229,7 @@ def test_scoring_against_known_answers():
     extra = peaks.iloc[[1]].assign(distance_km=410.0)  # within 2σ = 40 km of the dome
     moved = cases.score(pd.concat([peaks, extra], ignore_index=True), case)
     assert moved["recall"] == 0.5 and moved["peaks/target"] == 2.0
+    assert moved["recall 1:1"] == 0.5
     assert moved["recall obs"] == 0.0  # the observed target is the one moved away
     assert moved["precision"] == pytest.approx(3 / 4)
     assert moved["false/1e4 km"] == pytest.approx(1 / 5000.0 * 1e4)
@@ -240,7 +266,7 @@ def test_cases_are_seeded(real_data):
     b = cases.build_cases(6, seed=2, copies_free=1)
     kinds = {(c.kind, c.noise) for c in a}
     assert ("artefact", "correlated") in kinds and ("plume-free", "real") in kinds
-    assert len(kinds) == len(cases.NOISES) * 4 + 1
+    assert len(kinds) == len(cases.NOISES) * 5 + 1
     for x, y in zip(a, b, strict=True):
         pd.testing.assert_frame_equal(x.truth, y.truth)
         np.testing.assert_array_equal(x.soundings["xco2"], y.soundings["xco2"])

@@ -37,6 +37,7 @@ SPECS: dict[str, tuple[str, float, float, float]] = {
     "error_correlation_km": ("its length (km)", 0.5, 20.0, 0.5),
     "false_peaks_per_10000km": ("false peaks /10⁴ km", 0.001, 10.0, 0.001),
     "min_positions": ("min positions/flank (n)", 0, 10, 1),
+    "nested_ratio": ("nested width ratio (×)", 2.0, 20.0, 0.5),
 }
 #: Labels of boolean fields (shown as check boxes).
 LABELS: dict[str, str] = {
