@@ -85,8 +85,8 @@ Method
    Nested plumes that do not settle within :data:`SETTLE_ROUNDS` (the broad
    fit, refitted with the narrow ones subtracted, narrows until they are its
    own plume, and back: the real Highveld pass fitted along the wind) are
-   settled again as one plume each, as without nesting: a peak table that is not
-   the window fit's fixed point would disagree with the explorer.
+   scanned again without nesting: a peak table that is not the window fit's fixed
+   point would disagree with the explorer.
 6. **Emission** columns from :func:`oco2explore.emission.emissions_at`.
 
 Wind-aligned coordinate (``FitConfig.wind_aligned``, on by default)
@@ -687,10 +687,11 @@ def _scan_columns(soundings: pd.DataFrame | Track, config: FitConfig) -> dict[st
     if not settled and config.nested_ratio is not None:
         # Nested plumes whose window fits do not agree (the broad one, refitted with the
         # narrow ones subtracted, narrows until they are its own plume, and back): the
-        # search's enhancements as one plume each, as without nesting, settled again.
-        log.debug("nested peaks not settled: settling them as one plume each")
+        # orbit as without nesting.
+        log.debug("nested peaks not settled: the orbit scanned without nesting")
         flat = dataclasses.replace(config, nested_ratio=None)
-        fits, _ = _settle(track, _suppressed(found, flat), config)
+        found = [f for f in _search(track, flat) if _found(f)]
+        fits, _ = _settle(track, found, flat)
     if not fits:
         return None
     return _peak_columns(track.along_track(PEAK_SOURCE_COLUMNS), fits, config)
