@@ -831,9 +831,11 @@ def _settle(track: Track, fits: list[FitResult], config: FitConfig) -> tuple[lis
     moves by more than :data:`SETTLE_TOLERANCE_KM`, no verdict changes and no Δ, σ
     or significance moves by more than :data:`SETTLE_TOLERANCE` (:data:`SETTLE_ROUNDS`
     rounds at most): the peak table is then what the explorer's window fit finds at
-    each peak. Returns the fits and whether they settled.
+    each peak. Returns the fits and whether they settled; fits that come back to an
+    earlier round's are a cycle and stop the rounds (not settled).
     """
     last: list[WindowFit | None] = [None] * len(fits)
+    seen: list[list[FitResult]] = []
     for _ in range(SETTLE_ROUNDS):
         # In turn, each with the others as last refitted (Gauss-Seidel): refitted all at
         # once from the previous round (Jacobi), two overlapping fits can swap the
@@ -851,9 +853,19 @@ def _settle(track: Track, fits: list[FitResult], config: FitConfig) -> tuple[lis
         new, last = [windows[i].fit for i in kept], [windows[i] for i in kept]
         if _same_fits(fits, new):
             return new, True
+        if any(_same_fits(new, old) for old in seen):
+            # Back to an earlier round's fits: a cycle, which more rounds repeat.
+            log.debug("peaks not settled: a cycle of %d rounds", len(seen) - _index_of(seen, new))
+            return new, False
+        seen.append(fits)
         fits = new
     log.debug("peaks not settled after %d rounds", SETTLE_ROUNDS)
     return fits, False
+
+
+def _index_of(states: list[list[FitResult]], fits: list[FitResult]) -> int:
+    """Index of the first of ``states`` that :func:`_same_fits` matches with ``fits``."""
+    return next(i for i, old in enumerate(states) if _same_fits(fits, old))
 
 
 def _unchanged(
