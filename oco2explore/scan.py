@@ -816,7 +816,11 @@ def _suppressed_indices(fits: list[FitResult], config: FitConfig) -> list[int]:
         (-np.array([f.significance for f in fits]), ~np.array([f.passed for f in fits]))
     )
     # Only fits that stand for real structure are plumes of their own when nested.
-    strong = np.array([is_component(f.passed, f.significance, f.sigma_km, config) for f in fits])
+    strong = None
+    if config.nested_ratio is not None:
+        strong = np.array(
+            [is_component(f.passed, f.significance, f.sigma_km, config) for f in fits]
+        )
     return sorted(_suppress(c, s, rank, config.nested_ratio, strong), key=lambda i: c[i])
 
 
@@ -841,31 +845,28 @@ def _settle(track: Track, fits: list[FitResult], config: FitConfig) -> tuple[lis
         # once from the previous round (Jacobi), two overlapping fits can swap the
         # enhancement between them every round (a cycle of period 2).
         current = list(fits)
+        comps = _components_of(current, config) if config.deblend else None
         windows = []
         for i, w in enumerate(last):
-            comps = _components_of(current, config) if config.deblend else None
             if not _unchanged(track, w, comps, config):
                 w = _fit_at(track, fits[i].center_km, config, comps, fits[i].sigma_km)
                 current[i] = w.fit
+                comps = _components_of(current, config) if config.deblend else None
             windows.append(w)
         windows = [w for w in windows if _found(w.fit)]
         kept = _suppressed_indices([w.fit for w in windows], config)
         new, last = [windows[i].fit for i in kept], [windows[i] for i in kept]
         if _same_fits(fits, new):
             return new, True
-        if any(_same_fits(new, old) for old in seen):
+        back = next((k for k, old in enumerate(seen) if _same_fits(new, old)), None)
+        if back is not None:
             # Back to an earlier round's fits: a cycle, which more rounds repeat.
-            log.debug("peaks not settled: a cycle of %d rounds", len(seen) - _index_of(seen, new))
+            log.debug("peaks not settled: a cycle of %d rounds", len(seen) + 1 - back)
             return new, False
         seen.append(fits)
         fits = new
     log.debug("peaks not settled after %d rounds", SETTLE_ROUNDS)
     return fits, False
-
-
-def _index_of(states: list[list[FitResult]], fits: list[FitResult]) -> int:
-    """Index of the first of ``states`` that :func:`_same_fits` matches with ``fits``."""
-    return next(i for i, old in enumerate(states) if _same_fits(fits, old))
 
 
 def _unchanged(
@@ -1221,8 +1222,9 @@ def _refit_candidates(
         limit = config.significance_limit(sigma)
         strong = limit is not None and sig >= limit
         radius = np.where(done_ok, 2.0 * (done_s + sigma), np.maximum(done_s, sigma))
-        inside = (done_s > sigma) & nested(done_s, sigma, config.nested_ratio)
-        own = done_ok & ~inside if nesting else done_ok
+        own = done_ok
+        if nesting:
+            own = own & ~((done_s > sigma) & nested(done_s, sigma, config.nested_ratio))
         hiding = own | (weak & ~strong)
         if np.any((np.abs(done_c - center) < radius) & hiding):
             continue

@@ -263,6 +263,12 @@ def test_nested_widths_and_components_counted_once():
     assert scan.nested(20.0, 5.0, 4.0) and scan.nested(5.0, 20.0, 4.0)
     assert not scan.nested(20.0, 5.1, 4.0)
     assert not np.any(scan.nested(np.array([40.0, 1.0]), 1.0, None))
+    # Suppression keeps a narrow fit nested in a broad one only when both stand for
+    # structure: a weak rejected bump inside a plume is dropped as before.
+    centres, widths, order = np.array([100.0, 105.0]), np.array([30.0, 3.0]), np.array([0, 1])
+    assert scan._suppress(centres, widths, order) == [0]
+    assert scan._suppress(centres, widths, order, 4.0) == [0, 1]
+    assert scan._suppress(centres, widths, order, 4.0, np.array([True, False])) == [0]
     # Two refits of one enhancement from two candidates are one component, not two.
     x, rng = _frames(0)
     y = 400.0 + gaussian(x - 350.0, 60.0, 8.0) + rng.normal(0.0, 0.5, x.size)
@@ -344,6 +350,8 @@ def test_nested_peaks_that_do_not_settle_are_scanned_without_nesting(real_data, 
     config = FitConfig(wind_aligned=True)
     with caplog.at_level(logging.DEBUG, logger="oco2explore.scan"):
         nested_peaks = detect(df, config)
+    # (a cycle of two rounds, found when the fits come back: no more rounds are fitted)
+    assert "a cycle of 2 rounds" in caplog.text and "after 12 rounds" not in caplog.text
     assert "nested peaks not settled" in caplog.text
     flat = detect(df, config.replace(nested_ratio=None))
     pd.testing.assert_frame_equal(nested_peaks, flat)
