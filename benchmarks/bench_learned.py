@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/bench_learned.py [--model PATH] [--regional-days 60] [--null-days 2]
-                                       [--label-days 40] [--no-real] [--figure docs/learned-pr.svg]
+                                       [--label-days 40] [--label-full-days 10] [--no-real]
+                                       [--figure docs/learned-pr.svg]
 
 Sections (one run, both scorers on the same data, the detector configuration ``FitConfig()``
 read at run time):
@@ -23,7 +24,8 @@ read at run time):
 2. **Precision–recall curves** of both on the held-out candidates (truth-labelled; the fit's
    curve ranks candidates by its margin, significance over threshold), written as an SVG.
 3. **Inventory labels vs truth labels**: two models trained on the same smaller training set
-   (``--label-days`` regional days and 2 whole days per noise model, training seeds), one
+   (``--label-days`` regional days and ``--label-full-days`` whole days per noise model,
+   training seeds; the benchmarked model's features and guard), one
    with truth labels, one with inventory labels (CoCO2, the wind), both evaluated on the
    held-out days with truth.
 4. **Real data** (``bench_real.py``'s passes): the Highveld pass (1 peak expected), the two
@@ -57,6 +59,7 @@ from train_default_model import TRAIN_SEEDS, TRAIN_START, simulated
 
 from oco2explore import learn
 from oco2explore.config import FitConfig
+from oco2explore.errors import InputError
 from oco2explore.inventory import load_inventories
 from oco2explore.scan import detect
 from oco2explore.simulate import REAL_CORRELATED_ERROR_PPM, REGIONS
@@ -185,18 +188,22 @@ def label_comparison(
     config: FitConfig,
     fraction: float,
     feature_names: tuple[str, ...] = learn.V1_FEATURES,
+    guard: dict | None = None,
+    full_days: int = 2,
 ) -> list[str]:
     """Truth-labelled and inventory-labelled models on the same training set, on held-out truth.
 
-    ``feature_names``: the features of the models (the benchmarked model's)."""
+    ``feature_names`` and ``guard``: those of the models (the benchmarked model's);
+    ``full_days``: whole days per noise model in the training set."""
     from train_default_model import training_chunks
 
     sources = load_inventories(["coco2"])
-    feats, y_truth, y_inv, groups = [], [], [], []
+    feats, y_truth, y_inv, groups, inside = [], [], [], [], []
     fit_false = {"truth": 0, "inventory": 0}
-    for k, (_name, good, truth) in enumerate(training_chunks(days, 2)):
+    for k, (_name, good, truth) in enumerate(training_chunks(days, full_days)):
         peaks, f = learn.candidates(good, config, fraction)
         feats.append(f)
+        inside.append(learn.within_guard(peaks, config, guard))
         y_truth.append(learn.truth_labels(peaks, truth))
         y_inv.append(learn.inventory_labels(peaks, sources))
         groups.append(peaks["orbit"].to_numpy(np.int64) + k * 10**7)
@@ -209,7 +216,7 @@ def label_comparison(
     yt, yi = np.concatenate(y_truth), np.concatenate(y_inv)
     both = np.isfinite(yi) & np.isfinite(yt)
     lines = [
-        f"training set: {days} regional + 2 whole days per noise model (seeds "
+        f"training set: {days} regional + {full_days} whole days per noise model (seeds "
         f"{TRAIN_SEEDS}, from {TRAIN_START}), {len(X)} candidates",
         f"  inventory labels: {int(np.nansum(yi))} positive, {int((yi == 0).sum())} negative, "
         f"{int(np.isnan(yi).sum())} unlabelled; agreement with truth where both label: "
@@ -218,16 +225,29 @@ def label_comparison(
         f"{int(np.isnan(yt).sum())} unlabelled",
         f"{'labels':<12}{'noise':<12}{'recall':>8}{'prec':>8}{'false/1e4km':>13}{'thr':>7}",
     ]
+    within = np.concatenate(inside)
+    lines.insert(
+        -1,
+        f"  within the guard {guard}: truth {int(np.nansum(yt[within]))} positive, "
+        f"{int((yt[within] == 0).sum())} negative; inventory {int(np.nansum(yi[within]))} "
+        f"positive, {int((yi[within] == 0).sum())} negative",
+    )
     for name, y in (("truth", yt), ("inventory", yi)):
-        model = learn.train(
-            X,
-            y,
-            g,
-            fit_false=fit_false[name],
-            seed=0,
-            fraction=fraction,
-            feature_names=feature_names,
-        )
+        try:
+            model = learn.train(
+                X,
+                y,
+                g,
+                fit_false=fit_false[name],
+                seed=0,
+                fraction=fraction,
+                feature_names=feature_names,
+                guard=guard,
+                inside=within,
+            )
+        except InputError as exc:
+            lines.append(f"{name:<12}not trained: {exc}")
+            continue
         for data, res in zip(held, results, strict=True):
             cand = learn.apply_scorer(res["candidates"], res["features"], model)
             sc = scores(cand[cand["passed"]], data["truth"])
@@ -289,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regional-days", type=int, default=60)
     parser.add_argument("--null-days", type=int, default=2)
     parser.add_argument("--label-days", type=int, default=40)
+    parser.add_argument("--label-full-days", type=int, default=10)
     parser.add_argument("--no-real", action="store_true")
     parser.add_argument("--no-labels", action="store_true", help="skip section 3")
     parser.add_argument(
@@ -364,7 +385,14 @@ def main(argv: list[str] | None = None) -> int:
         print("\n3. inventory labels vs truth labels (held-out days, truth)")
         fraction = learn.scorer_fraction(scorer)
         for line in label_comparison(
-            args.label_days, held, results, config, fraction, scorer.features
+            args.label_days,
+            held,
+            results,
+            config,
+            fraction,
+            scorer.features,
+            scorer.card.get("guard"),
+            args.label_full_days,
         ):
             print("  " + line)
 

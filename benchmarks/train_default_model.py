@@ -1,7 +1,7 @@
 """Train the packaged default learned scorer (``oco2explore/data/learned_default.joblib``).
 
 Usage: ``python benchmarks/train_default_model.py [--out PATH] [--regional-days N] [--full-days N]
-[--candidate-fraction F]``
+[--candidate-fraction F] [--features v1|scale-free] [--no-cities] [--no-guard]``
 
 Data: the project's simulator (:func:`oco2explore.simulate.simulate_day`) on days and seeds
 that ``bench_learned.py`` never evaluates on (:data:`TRAIN_SEEDS`, from :data:`TRAIN_START`;
@@ -19,7 +19,13 @@ sources (:func:`add_cities`): the simulator has power plants only, and real city
 (:func:`oco2explore.learn.truth_labels`). The candidates are those of the default
 detector, ``FitConfig()`` read at run time (recorded in the card), refitted down to
 ``--candidate-fraction`` of its threshold
-(:func:`oco2explore.learn.candidate_config`). Seeded: the same inputs give the same model.
+(:func:`oco2explore.learn.candidate_config`). With ``--guard`` (default) the model decides
+only the candidates within :data:`oco2explore.learn.DEFAULT_GUARD` (the fit scan's passed
+peaks and its significance rejections whose noise false-alarm rate is at most 1 per
+10,000 km); it is trained on those. Inside the guard the simulator's noise gives few
+negatives, so the default takes 20 whole days per noise model (4 whole days gave 10
+negatives inside the guard, 20 give 47; docs/learned.md, session 14). Seeded: the same inputs
+give the same model.
 Prints the model card's summary; writes the model and its card.
 """
 
@@ -40,6 +46,7 @@ from oco2explore.constants import EARTH_RADIUS_KM, SECONDS_PER_YEAR
 from oco2explore.emission import ppm_per_kg_per_m2
 from oco2explore.learn import (
     CANDIDATE_FRACTION,
+    DEFAULT_GUARD,
     FEATURE_SETS,
     LabelledTracks,
     default_model_path,
@@ -224,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=default_model_path())
     parser.add_argument("--regional-days", type=int, default=200)
-    parser.add_argument("--full-days", type=int, default=4)
+    parser.add_argument("--full-days", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--candidate-fraction", type=float, default=CANDIDATE_FRACTION)
     parser.add_argument(
@@ -238,6 +245,13 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(FEATURE_SETS),
         default="scale-free",
         help="feature set (oco2explore.learn.FEATURE_SETS; v1: the packaged model's)",
+    )
+    parser.add_argument(
+        "--guard",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="bound the decision by oco2explore.learn.DEFAULT_GUARD (--no-guard: every "
+        "candidate is the model's)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -276,14 +290,20 @@ def main(argv: list[str] | None = None) -> int:
         "data_cpu_s": round(t_data, 1),
     }
     card["feature_set"] = args.features
-    scorer = data.train(seed=args.seed, card=card, feature_names=FEATURE_SETS[args.features])
+    scorer = data.train(
+        seed=args.seed,
+        card=card,
+        feature_names=FEATURE_SETS[args.features],
+        guard=DEFAULT_GUARD if args.guard else None,
+    )
     save(scorer, args.out)
     size_kb = args.out.stat().st_size / 1024
     c = scorer.card
     print(
         f"trained on {len(data.names)} chunks: {c['n_candidates']} candidates, "
         f"{c['n_positive']} positive, {c['n_negative']} negative, "
-        f"{c['n_unlabelled_dropped']} unlabelled (dropped); fit scan false on training: "
+        f"{c['n_unlabelled_dropped']} unlabelled (dropped); outside the guard "
+        f"{c['guard']}: {c['n_outside_guard']}; fit scan false on training: "
         f"{c['fit_scan_false_on_training']}"
     )
     print(f"candidates: {c['candidates']}")

@@ -192,6 +192,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
         config,
         inventories=args.inventory or ["coco2"],
         seed=args.seed,
+        guarded=args.guard,
     )
     save(scorer, args.out)
     card = scorer.card
@@ -404,6 +405,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, required=True, help="model file (.joblib; card beside)")
     p.add_argument("--seed", type=_bounded_int(0), default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--no-guard",
+        dest="guard",
+        action="store_false",
+        help="let the model decide every candidate (default: only the fit scan's passed peaks "
+        "and its significance rejections up to 1 noise peak per 10,000 km, "
+        "oco2explore.learn.DEFAULT_GUARD)",
+    )
     add_config_options(p)
     p.set_defaults(func=_cmd_learn)
 
