@@ -84,6 +84,7 @@ from .scan import (
     _prepared,
     _scan_columns,
     empty_peaks,
+    fit_at,
     orbit_groups,
     prepare_orbit,
 )
@@ -134,6 +135,10 @@ GUARD_FALSE_PEAKS_PER_10000KM = 1.0
 #: Candidate-scan verdicts (``reject_reason``) a guarded scorer may overturn (a significance
 #: rejection only when it also meets ``r2_min``, :func:`within_guard`).
 GUARD_REASONS = ("", "significance_min")
+#: Column of a candidate's features (not a model feature): whether the fit at its centre
+#: passes every check with the guard's rate as the threshold (:func:`candidates`); NaN where
+#: not asked.
+GUARD_REFIT = "guard_refit_passed"
 #: The guard of models trained now (None: the scorer decides every candidate).
 DEFAULT_GUARD: dict[str, Any] = {
     "max_false_peaks_per_10000km": GUARD_FALSE_PEAKS_PER_10000KM,
@@ -475,14 +480,41 @@ def candidates(
     for track, columns in zip(tracks, parts, strict=True):
         n = len(columns["distance_km"])
         rows = peaks.iloc[start : start + n].reset_index(drop=True)
-        feats.append(_orbit_features(track, rows, config))
+        orbit_feats = _orbit_features(track, rows, config)
+        orbit_feats[GUARD_REFIT] = _guard_refits(track, rows, config)
+        feats.append(orbit_feats)
         start += n
     if cpu is not None:
         cpu["scan"] = cpu.get("scan", 0.0) + t1 - t0
         cpu["features"] = cpu.get("features", 0.0) + time.process_time() - t1
     if not feats:
-        return peaks, pd.DataFrame(columns=list(FEATURE_NAMES), dtype=float)
+        return peaks, pd.DataFrame(columns=[*FEATURE_NAMES, GUARD_REFIT], dtype=float)
     return peaks, pd.concat(feats, ignore_index=True)
+
+
+def _guard_refits(track: Track, rows: pd.DataFrame, config: FitConfig) -> NDArray:
+    """:data:`GUARD_REFIT` of one orbit's candidates (rows of its peak table).
+
+    A candidate rejected on significance alone, within :data:`DEFAULT_GUARD`'s rate, is
+    fitted again at its centre as the scan fits it (:func:`oco2explore.scan.fit_at`, the
+    orbit's other enhancements subtracted) with the guard's rate as the threshold: 1 when
+    that fit passes every check (R², support, the artefact check with the diagnostics),
+    else 0. NaN for every other candidate, and without a false-alarm threshold.
+    """
+    out = np.full(len(rows), math.nan)
+    if config.false_peaks_per_10000km is None or not len(rows):
+        return out
+    band = (rows["reject_reason"].astype(str) == "significance_min").to_numpy()
+    with np.errstate(invalid="ignore"):
+        band = band & (false_rate(rows, config) <= GUARD_FALSE_PEAKS_PER_10000KM)
+    if not band.any():
+        return out
+    rate = max(GUARD_FALSE_PEAKS_PER_10000KM, config.false_peaks_per_10000km)
+    at_guard = config.replace(false_peaks_per_10000km=rate)
+    for k in np.flatnonzero(band):
+        fit = fit_at(track, float(rows["distance_km"].iloc[k]), at_guard, rows).fit
+        out[k] = 1.0 if fit.passed else 0.0
+    return out
 
 
 def truth_labels(peaks: pd.DataFrame, truth: pd.DataFrame) -> NDArray:
@@ -555,6 +587,12 @@ class LearnedScorer:
         ``passed`` when the calibrated probability reaches it.
     card : dict
         The model card (data, labels, features, metrics, limits).
+    features : tuple of str
+        The model's features.
+    offset : float
+        Log-odds of the positives' share in the training set, subtracted from the
+        classifier's decision score before the calibration (:func:`train`; 0 for models
+        saved without it).
     """
 
     model: Any
@@ -562,6 +600,7 @@ class LearnedScorer:
     threshold: float
     card: dict[str, Any] = field(default_factory=dict)
     features: tuple[str, ...] = V1_FEATURES
+    offset: float = 0.0
 
     def probability(
         self, features: pd.DataFrame, memo: dict[bytes, float] | None = None
@@ -597,7 +636,7 @@ class LearnedScorer:
         # OpenMP workers spin and, on a loaded machine, cost seconds of CPU (measured in
         # bench_learned.py: 3.6 s instead of 0.01 s on 60 simulated regional days).
         with threadpool_limits(limits=1, user_api="openmp"):
-            score = self.model.decision_function(values)
+            score = self.model.decision_function(values) - self.offset
         return _platt(score, self.platt)
 
 
@@ -748,7 +787,12 @@ def train(
         for tr, te in GroupKFold(n_splits=folds).split(X, y, g):
             if len(np.unique(y[tr])) < 2:
                 continue
-            oof[te] = _classifier(seed).fit(X[tr], y[tr]).decision_function(X[te])
+            # Less the fold's own prior: a boosted model starts from the log-odds of its
+            # training share, which for held-out orbits runs against their labels (a fold
+            # with fewer positives is held out from a training set with more) and, on few
+            # candidates, outweighs the evidence the trees add.
+            dec = _classifier(seed).fit(X[tr], y[tr]).decision_function(X[te])
+            oof[te] = dec - _log_odds(y[tr])
     scored = np.isfinite(oof)
     if scored.sum() < 2 or len(np.unique(y[scored])) < 2:
         raise InputError(
@@ -756,9 +800,19 @@ def train(
             + ("" if guard is None else " within the guard (give more tracks)")
         )
     platt = _fit_platt(oof[scored], y[scored])
+    if platt[0] >= 0:
+        # Out-of-fold scores that rank plumes below noise would calibrate the final model's
+        # probabilities upside down (its own scores rank them the right way round).
+        raise InputError(
+            f"cannot train: out-of-fold scores do not rank the {n_pos} positive above the "
+            f"{n_neg} negative candidates (too few labelled candidates"
+            + ("" if guard is None else " within the guard")
+            + "; give more tracks)"
+        )
     prob = _platt(oof[scored], platt)
     threshold = _threshold(prob, y[scored], max(int(fit_false), 1))
     model = _classifier(seed).fit(X, y)
+    offset = _log_odds(y)
     info = dict(card or {})
     info.update(
         {
@@ -788,7 +842,15 @@ def train(
             "sklearn_version": _sklearn_version(),
         }
     )
-    return LearnedScorer(model=model, platt=platt, threshold=threshold, card=info, features=names)
+    return LearnedScorer(
+        model=model, platt=platt, threshold=threshold, card=info, features=names, offset=offset
+    )
+
+
+def _log_odds(y: NDArray) -> float:
+    """Log-odds of the positives' share of labels ``y`` (0/1, both present)."""
+    share = float(np.mean(y))
+    return math.log(share / (1.0 - share))
 
 
 def _candidate_card(fit_config: dict[str, Any] | None, fraction: float) -> dict[str, Any]:
@@ -840,6 +902,7 @@ def save(scorer: LearnedScorer, path: str | Path) -> Path:
         "format": "oco2explore-learned-scorer/1",
         "model": scorer.model,
         "platt": scorer.platt,
+        "offset": scorer.offset,
         "threshold": scorer.threshold,
         "features": list(scorer.features),
         "card": scorer.card,
@@ -905,6 +968,7 @@ def load(path: str | Path | None = None) -> LearnedScorer:
     return LearnedScorer(
         model=payload["model"],
         platt=tuple(payload["platt"]),
+        offset=float(payload.get("offset", 0.0)),
         threshold=float(payload["threshold"]),
         card=card,
         features=features,
@@ -937,7 +1001,12 @@ def false_rate(peaks: pd.DataFrame, config: FitConfig) -> NDArray:
     return np.where(np.isfinite(sig), rate, math.nan)
 
 
-def within_guard(peaks: pd.DataFrame, config: FitConfig, guard: dict[str, Any] | None) -> NDArray:
+def within_guard(
+    peaks: pd.DataFrame,
+    config: FitConfig,
+    guard: dict[str, Any] | None,
+    features: pd.DataFrame | None = None,
+) -> NDArray:
     """Whether each candidate lies within a model's guard (:data:`DEFAULT_GUARD`).
 
     Parameters
@@ -950,18 +1019,27 @@ def within_guard(peaks: pd.DataFrame, config: FitConfig, guard: dict[str, Any] |
         ``max_false_peaks_per_10000km`` and ``fit_reasons`` (the verdicts the scorer may
         overturn); None: every candidate. The rate is at least the configuration's
         ``false_peaks_per_10000km``.
+    features : DataFrame, optional
+        The candidates' features (:func:`candidates`): with their :data:`GUARD_REFIT`, a
+        significance rejection is within the guard only when its fit at the default
+        guard's rate passes every check (where that fit was asked).
     """
     if guard is None:
         return np.ones(len(peaks), dtype=bool)
     reason = peaks["reject_reason"].astype(str)
     ok = reason.isin(list(guard["fit_reasons"])).to_numpy()
     # The verdict names the first failed check only: a significance rejection must still
-    # meet the R² floor (the one later check the peak table records; the artefact check
-    # runs on passed fits only, so it cannot be asked here).
+    # meet the R² floor (the one later check the peak table records) and, with the
+    # features, pass every check when fitted at the guard's rate (the artefact check runs
+    # on passed fits only).
     if config.r2_min is not None:
         with np.errstate(invalid="ignore"):
             shape = peaks["r2"].to_numpy(float) >= config.r2_min
         ok = ok & ((reason != "significance_min").to_numpy() | shape)
+    if features is not None and GUARD_REFIT in features:
+        refit = features[GUARD_REFIT].to_numpy(float)
+        # Asked at the default guard's rate: where it was not asked, the table's checks.
+        ok = ok & ((reason != "significance_min").to_numpy() | (refit != 0.0))
     # Never tighter than the configuration's own rate: what the fit scan passes stays in.
     limit = max(float(guard["max_false_peaks_per_10000km"]), config.false_peaks_per_10000km or 0)
     with np.errstate(invalid="ignore"):
@@ -990,7 +1068,7 @@ def apply_scorer(
     out["learned_probability"] = prob
     guard = scorer.card.get("guard")
     config = model_config(scorer) if config is None else config
-    inside = within_guard(peaks, config, guard)
+    inside = within_guard(peaks, config, guard, features)
     passed = (prob >= scorer.threshold) & inside
     reason = out["reject_reason"].astype(str).to_numpy()
     out["fit_reject_reason"] = out["reject_reason"]
@@ -1115,7 +1193,10 @@ class LabelledTracks:
         inside = None
         if guard is not None:
             inside = np.concatenate(
-                [within_guard(p, c, guard) for p, c in zip(self.peaks, self.configs, strict=True)]
+                [
+                    within_guard(p, c, guard, f)
+                    for p, c, f in zip(self.peaks, self.configs, self.features, strict=True)
+                ]
             )
         return train(
             feats,
