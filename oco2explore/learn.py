@@ -799,10 +799,14 @@ def train(
             "cannot train: too few labelled orbits for cross-validation"
             + ("" if guard is None else " within the guard (give more tracks)")
         )
+    from sklearn.metrics import roc_auc_score
+
     platt = _fit_platt(oof[scored], y[scored])
-    if platt[0] >= 0:
+    flat = float(np.ptp(oof[scored])) <= 1e-9
+    if flat or platt[0] >= 0 or roc_auc_score(y[scored], oof[scored]) <= 0.5:
         # Out-of-fold scores that rank plumes below noise would calibrate the final model's
-        # probabilities upside down (its own scores rank them the right way round).
+        # probabilities upside down (its own scores rank them the right way round); scores
+        # that do not rank them at all (trees without a split) give one probability to all.
         raise InputError(
             f"cannot train: out-of-fold scores do not rank the {n_pos} positive above the "
             f"{n_neg} negative candidates (too few labelled candidates"

@@ -264,23 +264,26 @@ def test_guarded_training_leaves_out_the_candidates_outside_the_guard(regional):
     good, truth = regional
     data = learn.LabelledTracks(fraction=0.5)
     data.add("regional", good, FitConfig(), lambda p: learn.truth_labels(p, truth))
-    peaks = data.peaks[0]
-    inside = learn.within_guard(peaks, FitConfig(), learn.DEFAULT_GUARD)
+    peaks, feats = data.peaks[0], data.features[0]
     y = np.asarray(data.labels[0])
+    inside = learn.within_guard(peaks, FitConfig(), learn.DEFAULT_GUARD, feats)
+    assert np.sum(inside & np.isfinite(y)) < np.sum(np.isfinite(y))
     with pytest.raises(InputError, match="within the guard"):
         data.train(seed=0)  # 20 days: too few labelled candidates inside it
-    # The card counts what the guard left out; the model is trained on the rest.
-    reasons = sorted(set(peaks["reject_reason"]) - {"min_support"})
-    guard = {"max_false_peaks_per_10000km": 1e4, "fit_reasons": reasons}
-    wide = learn.within_guard(peaks, FitConfig(), guard)
-    model = data.train(seed=0, guard=guard)
-    assert model.card["guard"] == guard
+    # The card counts what the guard left out; the model is trained on the rest (here a
+    # guard leaving out every tenth negative, so that enough stay to train on).
+    some = np.ones(len(y), dtype=bool)
+    some[np.flatnonzero(y == 0)[::10]] = False
+    model = learn.train(feats, y, data.groups[0], seed=0, guard=learn.DEFAULT_GUARD, inside=some)
+    assert model.card["guard"] == learn.DEFAULT_GUARD
     assert model.card["n_outside_guard"] == {
-        "positive": int(np.sum(~wide & (y == 1))),
-        "negative": int(np.sum(~wide & (y == 0))),
+        "positive": int(np.sum(~some & (y == 1))),
+        "negative": int(np.sum(~some & (y == 0))),
     }
-    assert model.card["n_positive"] == int(np.sum(wide & (y == 1)))
-    assert int(np.sum(inside & (y == 1))) < model.card["n_positive"]
+    assert model.card["n_positive"] == int(np.sum(some & (y == 1)))
+    assert model.card["n_negative"] == int(np.sum(some & (y == 0)))
+    with pytest.raises(InputError, match="within_guard"):
+        learn.train(feats, y, data.groups[0], guard=learn.DEFAULT_GUARD)
 
 
 def _candidate_rows(reasons, significance, sigma_km):
@@ -358,17 +361,18 @@ def test_cli_learn_then_detect_learned(tmp_path, capsys):
     sim = tmp_path / "sim"
     assert (
         main(
-            ["simulate", "--out", str(sim), "--days", "10", "--seed", "3", "-q"]
+            ["simulate", "--out", str(sim), "--days", "20", "--seed", "3", "-q"]
             + sum((["--region", r] for r in REGIONS), [])
         )
         == 0
     )
     model = tmp_path / "m.joblib"
     learn_cmd = ["learn", str(sim), "--labels", "truth", "--out", str(model), "-q"]
-    # Ten days leave too few labelled candidates within the default guard: a clear error.
+    # Twenty days leave too few labelled candidates within the default guard: a clear error.
     assert main(learn_cmd) == 2
     assert "within the guard" in capsys.readouterr().err and not model.exists()
-    assert main([*learn_cmd, "--no-guard"]) == 0
+    # Unguarded, on the candidates of a permissive detector (enough to train on).
+    assert main([*learn_cmd, "--no-guard", "--false-peaks-per-10000km", "100"]) == 0
     card = json.loads(learn.card_path(model).read_text())
     assert card["labels"] == "truth" and card["data"]["tracks"] == [str(sim)]
     assert card["guard"] is None
