@@ -84,3 +84,20 @@ def test_tables_export_as_csv_and_parquet():
     assert csv["peak_id"].tolist() == parquet["peak_id"].tolist() == ["a", "b"]
     assert np.isnan(parquet["delta_ppm"].iloc[1])
     assert table_links(table.iloc[:0], "x", "y", "z") == ""
+
+
+def test_the_learned_verdict_names_the_fit_scans_reason_outside_the_guard():
+    row = {"passed": False, "reject_reason": "significance_min", "learned_threshold": 0.5}
+    inside = result_html(
+        {**row, "learned_probability": 0.3, "learned_passed": False, "learned_reason": "learned"},
+        {},
+    )
+    assert "learned scorer: ✘ rejected, probability 0.30, threshold 0.50" in inside
+    outside = result_html(
+        {**row, "learned_probability": 0.9, "learned_passed": False, "learned_reason": "r2_min"}, {}
+    )
+    assert "rejected by the fit scan (r2_min; outside the model&#x27;s guard)" in outside
+    passed = result_html(
+        {**row, "learned_probability": 0.9, "learned_passed": True, "learned_reason": ""}, {}
+    )
+    assert "learned scorer: ✔ passes, probability 0.90" in passed

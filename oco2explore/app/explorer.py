@@ -686,6 +686,7 @@ class OrbitView:
             if offset[i] <= max(_float(fit.sigma_km), 1.0):
                 out["learned_probability"] = float(self.peaks["learned_probability"].iloc[i])
                 out["learned_passed"] = bool(self.peaks["passed"].iloc[i])
+                out["learned_reason"] = str(self.peaks["reject_reason"].iloc[i])
         return out
 
     def _emission(self, fit: FitResult, config: FitConfig) -> dict[str, Any]:

@@ -179,6 +179,10 @@ def _learned_html(row: Mapping[str, Any]) -> str:
     else:
         ok = bool(row.get("learned_passed"))
         mark = "✔ passes" if ok else "✘ rejected"
+        reason = str(row.get("learned_reason") or "")
+        if not ok and reason not in ("", "learned"):
+            # Outside the model's guard: the fit scan's verdict stands (oco2explore.learn).
+            mark = f"✘ rejected by the fit scan ({reason}; outside the model's guard)"
         text = (
             f"learned scorer: {mark}, probability {float(probability):.2f}, threshold {threshold}"
         )
