@@ -50,9 +50,10 @@ Model (:func:`train`)
 
 Guard (:data:`DEFAULT_GUARD`, :func:`within_guard`)
     The physics bound of the decision, recorded in the card: a model decides only the
-    candidates the fit scan passed or rejected on significance alone (meeting its R²
-    floor), up to a noise false-alarm rate of 1 per 10,000 km (10× the fit scan's); every
-    other candidate keeps the fit scan's verdict. Such models are trained, calibrated and
+    candidates the fit scan passed, and those it rejected on significance alone whose
+    noise false-alarm rate is at most 1 per 10,000 km (10× the fit scan's) and whose fit at
+    that rate passes every other check (R², support, the artefact check); every other
+    candidate keeps the fit scan's verdict. Such models are trained, calibrated and
     thresholded on the candidates within the guard. A model without a guard in its card
     decides every candidate.
 """
@@ -227,8 +228,9 @@ LIMITS = (
     "Scores candidates of the fit scan only: a plume the permissive scan does not refit "
     "cannot pass.",
     "A guarded model (card 'guard') passes only candidates the fit scan passed or rejected on "
-    "significance alone, up to the guard's noise false-alarm rate; the fit's artefact check "
-    "runs on passed fits only, so a weak bump it would explain by the diagnostics can pass.",
+    "significance alone up to the guard's noise false-alarm rate (and passing the fit's other "
+    "checks there): it can add at most that rate of noise peaks to the fit scan's, and finds "
+    "nothing the fit scan rejects for shape, support or artefacts.",
 )
 
 
