@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_learned.py [--model PATH] [--regional-days 60] [--null-days 2]
-                                       [--label-days 40] [--label-full-days 10] [--no-real]
+                                       [--label-days 200] [--label-full-days 20] [--no-real]
                                        [--figure docs/learned-pr.svg]
 
 Sections (one run, both scorers on the same data, the detector configuration ``FitConfig()``
@@ -308,8 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=None, help="default: the packaged model")
     parser.add_argument("--regional-days", type=int, default=60)
     parser.add_argument("--null-days", type=int, default=2)
-    parser.add_argument("--label-days", type=int, default=40)
-    parser.add_argument("--label-full-days", type=int, default=10)
+    parser.add_argument("--label-days", type=int, default=200)
+    parser.add_argument("--label-full-days", type=int, default=20)
     parser.add_argument("--no-real", action="store_true")
     parser.add_argument("--no-labels", action="store_true", help="skip section 3")
     parser.add_argument(
