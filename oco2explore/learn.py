@@ -457,7 +457,8 @@ def candidates(
         Peak table (CONTRACT §2) of the permissive scan: every candidate, ``passed`` by
         the permissive thresholds.
     features : DataFrame
-        :data:`FEATURES` of each row of ``peaks`` (same index).
+        :data:`FEATURES` of each row of ``peaks`` (same index), and its
+        :data:`GUARD_REFIT` (not a model feature; :func:`within_guard` reads it).
     """
     config = FitConfig() if config is None else config
     permissive = candidate_config(config, fraction)

@@ -698,7 +698,7 @@ def _scan_columns(soundings: pd.DataFrame | Track, config: FitConfig) -> dict[st
         # narrow ones subtracted, narrows until they are its own plume, and back): the
         # orbit as without nesting.
         log.debug("nested peaks not settled: the orbit scanned without nesting")
-        flat = dataclasses.replace(config, nested_ratio=None)
+        flat = config.replace(nested_ratio=None)
         found = [f for f in _search(track, flat) if _found(f)]
         fits, _ = _settle(track, found, flat)
     if not fits:
